@@ -1,0 +1,15 @@
+"""course_lib: the tested library behind the MindSpore image-restoration course.
+
+Importing it first sets two process-wide defaults that must precede MindSpore's first operation
+(see :mod:`course_lib._environment`): the oneDNN CPU kernel cap that avoids a 100-200x slow
+convolution on AVX-512 CPUs, and a quiet MindSpore log.
+"""
+
+from ._environment import apply_defaults as _apply_defaults
+
+_apply_defaults()
+
+from .budget import Budget, budget  # noqa: E402
+
+__version__ = "0.1.0"
+__all__ = ["Budget", "budget", "__version__"]
