@@ -53,7 +53,9 @@ class Budget:
 BUDGETS = {
     "ci": Budget("ci", steps=12, batch=2, patch=48, num_images=4, eval_every=6, demo_size=128),
     "class": Budget("class", steps=400, batch=4, patch=64, num_images=None, eval_every=100, demo_size=320),
-    "full": Budget("full", steps=200_000, batch=16, patch=240, num_images=None, eval_every=5000, demo_size=None),
+    "full": Budget(
+        "full", steps=200_000, batch=16, patch=240, num_images=None, eval_every=5000, demo_size=None
+    ),
 }
 
 

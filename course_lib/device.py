@@ -75,9 +75,8 @@ def resolve_target(device: str = "auto", available: Optional[list] = None) -> st
         return available[0]
     if requested in available:
         return requested
-    message = (
-        f"device {requested!r} is not available here (available: {', '.join(available)})"
-        + (f", asked for by ${ENV_VARIABLE}" if from_env else "")
+    message = f"device {requested!r} is not available here (available: {', '.join(available)})" + (
+        f", asked for by ${ENV_VARIABLE}" if from_env else ""
     )
     if from_env and _canonical(device) == "auto":
         warnings.warn(f"{message}; falling back to {available[0]}.", RuntimeWarning, stacklevel=3)
@@ -149,7 +148,15 @@ def setup(device: str = "auto", seed: int = 0, mode: str = "pynative", verbose: 
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose 'pynative' or 'graph'")
     target = resolve_target(device)
-    ms.set_device(target)
+    try:
+        ms.set_device(target)
+    except RuntimeError as err:  # MindSpore fixes the target at its first operation
+        current = ms.get_context("device_target")
+        if current != target:
+            raise DeviceError(
+                f"MindSpore already runs on {current} in this process and cannot switch to {target}; "
+                "restart the kernel (or process) and call course_lib.device.setup() before anything else"
+            ) from err
     ms.set_context(mode=ms.PYNATIVE_MODE if mode == "pynative" else ms.GRAPH_MODE)
     seed_everything(seed)
     if target == "CPU":

@@ -1,0 +1,210 @@
+"""Checkers for the notebooks' exercises: run the student's function, compare with the reference, and
+say precisely what is wrong.
+
+A checker runs the student's function on fixed cases and on random ones, and prints one line:
+``PASS: ...`` or ``NOT YET: <what is wrong>``, where the diagnosis names the most likely mistake - it
+returned nothing, the shape differs (and whether a transpose would fix it), the values are outside the
+expected range or scaled by 255, the answer is off by a constant factor, or simply the relative error.
+
+Each notebook's checkers live in a submodule (``course_lib.exercises.foundations`` for notebook 00, ...);
+this module holds the framework they share::
+
+    from course_lib.exercises import check_function
+    check_function(my_fn, reference_fn, cases=[(x,)], name="my function")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import traceback
+from typing import Any, Callable, Iterable, Optional, Sequence
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class Verdict:
+    """The outcome of a checker: ``passed`` and a one-line ``message`` (printed by the checker)."""
+
+    passed: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __str__(self) -> str:
+        return ("PASS: " if self.passed else "NOT YET: ") + self.message
+
+
+def as_array(x: Any) -> Optional[np.ndarray]:
+    """NumPy view of a NumPy array, MindSpore tensor, number or nested list; None stays None."""
+    if x is None:
+        return None
+    if hasattr(x, "asnumpy"):
+        return x.asnumpy()
+    return np.asarray(x)
+
+
+def relative_error(actual: Any, expected: Any) -> float:
+    """``max|actual - expected| / max(max|expected|, 1e-12)``: the largest error relative to the scale."""
+    a, e = as_array(actual).astype(np.float64), as_array(expected).astype(np.float64)
+    return float(np.max(np.abs(a - e)) / max(float(np.max(np.abs(e))) if e.size else 0.0, 1e-12))
+
+
+def diagnose(actual: Any, expected: Any, rtol: float = 1e-4, atol: float = 1e-6) -> Optional[str]:
+    """What is wrong with ``actual`` compared with ``expected``, or None when they agree."""
+    if actual is None:
+        return "the function returned None: did you forget the `return` statement?"
+    try:
+        a = as_array(actual).astype(np.float64)
+    except (TypeError, ValueError):
+        return f"the function returned a {type(actual).__name__}, not an array or number"
+    e = as_array(expected).astype(np.float64)
+    if a.shape != e.shape:
+        if a.ndim == e.ndim and a.ndim > 1:
+            for perm in itertools.permutations(range(a.ndim)):
+                if a.transpose(perm).shape == e.shape and np.allclose(
+                    a.transpose(perm), e, rtol=rtol, atol=atol
+                ):
+                    return f"off by a transpose: the values are right but the shape is {a.shape}, expected {e.shape} (axes {perm})"
+        if a.size == e.size and np.allclose(a.reshape(e.shape), e, rtol=rtol, atol=atol):
+            return f"right values in the wrong shape {a.shape}; expected {e.shape}"
+        return f"wrong shape {a.shape}; expected {e.shape}"
+    if not np.all(np.isfinite(a)):
+        return "the result contains NaN or inf values"
+    if np.allclose(a, e, rtol=rtol, atol=atol):
+        return None
+    if e.min() >= 0 and e.max() <= 1 and (a.min() < -1e-6 or a.max() > 1 + 1e-6):
+        if np.allclose(a, e * 255, rtol=1e-3, atol=1e-3):
+            return "the values are 255 times too large: work with images in [0, 1]"
+        return f"values outside [0, 1] (min {a.min():.3g}, max {a.max():.3g}); expected images in [0, 1]"
+    if (
+        a.ndim >= 2
+        and a.shape == a.swapaxes(-1, -2).shape
+        and np.allclose(a.swapaxes(-1, -2), e, rtol=rtol, atol=atol)
+    ):
+        return "off by a transpose: the last two axes are swapped"
+    denom = np.vdot(a, a)
+    if denom > 0:
+        factor = float(np.vdot(a, e) / denom)
+        if abs(factor - 1) > 1e-3 and np.allclose(factor * a, e, rtol=rtol, atol=atol):
+            return f"off by a constant factor: multiplying your result by {factor:.4g} gives the reference"
+    if np.allclose(a, -e, rtol=rtol, atol=atol):
+        return "the sign is flipped"
+    return f"relative error {relative_error(a, e):.3g} (tolerance {rtol:g})"
+
+
+def check_function(
+    student_fn: Callable,
+    reference_fn: Callable,
+    cases: Iterable[Sequence[Any]],
+    *,
+    name: str,
+    random_case: Optional[Callable[[np.random.Generator], Sequence[Any]]] = None,
+    n_random: int = 3,
+    rtol: float = 1e-4,
+    atol: float = 1e-6,
+    seed: int = 0,
+    quiet: bool = False,
+    known_mistakes: Optional[dict] = None,
+) -> Verdict:
+    """Compare ``student_fn(*case)`` with ``reference_fn(*case)`` on fixed and random cases.
+
+    ``known_mistakes`` maps an explanation to a function that makes that mistake (e.g. ``t`` and ``1 - t``
+    swapped); when the student's result equals one of them, the verdict names the mistake.
+
+    Returns a :class:`Verdict` (truthy when passed) and prints it unless ``quiet``.
+    """
+    all_cases = list(cases)
+    if random_case is not None:
+        rng = np.random.default_rng(seed)
+        all_cases += [random_case(rng) for _ in range(n_random)]
+    verdict = Verdict(True, f"{name} matches the reference on {len(all_cases)} cases")
+    for number, case in enumerate(all_cases, 1):
+        copies = [np.copy(c) if isinstance(c, np.ndarray) else c for c in case]
+        try:
+            actual = student_fn(*copies)
+        except NotImplementedError:
+            verdict = Verdict(False, f"{name} is not written yet (it raises NotImplementedError)")
+            break
+        except Exception as err:  # the student's bug, reported rather than raised
+            where = traceback.extract_tb(err.__traceback__)[-1]
+            verdict = Verdict(
+                False, f"{name} raised {type(err).__name__}: {err} (line {where.lineno}) on case {number}"
+            )
+            break
+        problem = diagnose(actual, reference_fn(*case), rtol=rtol, atol=atol)
+        if problem:
+            for explanation, mistake_fn in (known_mistakes or {}).items():
+                if diagnose(actual, mistake_fn(*case), rtol=rtol, atol=atol) is None:
+                    problem = explanation
+                    break
+            verdict = Verdict(False, f"{name}, case {number}: {problem}")
+            break
+    if not quiet:
+        print(verdict)
+    return verdict
+
+
+def numerical_gradient(
+    fn: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-3, indices=None
+) -> np.ndarray:
+    """Central finite differences ``(f(x + eps e_i) - f(x - eps e_i)) / (2 eps)`` at flat ``indices``."""
+    x = np.array(x, dtype=np.float64)
+    flat = x.reshape(-1)
+    indices = range(flat.size) if indices is None else indices
+    grad = np.zeros(flat.size)
+    for i in indices:
+        old = flat[i]
+        flat[i] = old + eps
+        up = float(fn(x.copy()))
+        flat[i] = old - eps
+        down = float(fn(x.copy()))
+        flat[i] = old
+        grad[i] = (up - down) / (2 * eps)
+    return grad.reshape(x.shape)
+
+
+def gradient_check(
+    fn: Callable,
+    x: np.ndarray,
+    *,
+    eps: float = 1e-3,
+    rtol: float = 2e-2,
+    atol: float = 1e-4,
+    n_points: int = 12,
+    seed: int = 0,
+    quiet: bool = True,
+) -> Verdict:
+    """Check MindSpore's gradient of a scalar function against finite differences.
+
+    ``fn`` maps a float32 MindSpore tensor to a scalar tensor (built from MindSpore ops). The analytic
+    gradient comes from ``mindspore.grad``; the numerical one from central differences in float64 inputs
+    cast to float32, at ``n_points`` random entries.
+    """
+    import mindspore as ms
+
+    x = np.asarray(x, dtype=np.float32)
+    analytic = ms.grad(fn)(ms.Tensor(x)).asnumpy().astype(np.float64)
+    rng = np.random.default_rng(seed)
+    points = rng.choice(x.size, size=min(n_points, x.size), replace=False)
+    scalar = lambda v: float(fn(ms.Tensor(v.astype(np.float32))).asnumpy())
+    numeric = numerical_gradient(scalar, x, eps=eps, indices=points).reshape(-1)[points]
+    got = analytic.reshape(-1)[points]
+    err = np.abs(got - numeric)
+    bad = err > atol + rtol * np.abs(numeric)
+    if bad.any():
+        i = int(np.argmax(bad))
+        v = Verdict(
+            False,
+            f"gradient mismatch at entry {points[i]}: analytic {got[i]:.6g}, numerical {numeric[i]:.6g}",
+        )
+    else:
+        v = Verdict(
+            True,
+            f"gradient agrees with finite differences at {len(points)} points (max error {err.max():.2g})",
+        )
+    if not quiet:
+        print(v)
+    return v

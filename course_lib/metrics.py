@@ -1,0 +1,208 @@
+"""Image-quality metrics and model-cost counters.
+
+Conventions (the ones super-resolution and dehazing papers report with):
+
+* Images are float arrays in ``[0, data_range]``: either ``(H, W, C)`` NumPy arrays or ``(C, H, W)`` /
+  ``(N, C, H, W)`` MindSpore tensors or arrays (a leading dimension of 1 or 3 is read as channels).
+* ``crop_border=s`` shaves ``s`` pixels from every side before measuring (SR papers shave the scale).
+* ``y_channel=True`` measures the luma of ITU-R BT.601 in studio swing, as MATLAB's ``rgb2ycbcr``:
+  ``Y = 16/255 + (65.481 R + 128.553 G + 24.966 B) / 255`` for RGB in [0, 1]. Published Set5/Set14
+  numbers use it.
+* SSIM uses an 11x11 Gaussian window, sigma 1.5, K1 = 0.01, K2 = 0.03 (Wang et al. 2004), averaged over
+  channels; it equals ``skimage.metrics.structural_similarity(gaussian_weights=True, sigma=1.5,
+  use_sample_covariance=False, data_range=...)``.
+* ``psnr_mu``: PSNR after the mu-law tone map ``T(H) = log(1 + mu H) / log(1 + mu)``, mu = 5000, the HDR
+  challenge metric (inputs in [0, 1]).
+
+``count_params`` and ``count_macs`` measure model cost: MACs are multiply-accumulates of convolutions,
+transposed convolutions and dense layers (depthwise and grouped included), counted by running the
+network once on a zero input. Cells that compute with functional ops can report their own cost with a
+``macs(inputs, output) -> int`` method, which ``count_macs`` then uses instead of looking inside.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Tuple
+
+import numpy as np
+from scipy import ndimage
+
+_Y_WEIGHTS = np.array([65.481, 128.553, 24.966]) / 255.0
+
+
+def to_numpy_image(x: Any) -> np.ndarray:
+    """A float64 ``(H, W, C)`` array from an ``(H, W, C)`` array or a ``(C, H, W)`` / ``(1, C, H, W)``
+    array or tensor (a first axis of length 1 or 3 before two larger ones is read as channels)."""
+    if hasattr(x, "asnumpy"):
+        x = x.asnumpy()
+    a = np.asarray(x, dtype=np.float64)
+    if a.ndim == 4:
+        if a.shape[0] != 1:
+            raise ValueError(f"expected one image, got a batch of shape {a.shape}; measure images one by one")
+        a = a[0]
+    if a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[-1] not in (1, 3):
+        a = a.transpose(1, 2, 0)
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.ndim != 3:
+        raise ValueError(f"expected an image of shape (H, W, C) or (C, H, W), got shape {a.shape}")
+    return a
+
+
+def rgb_to_y(img: np.ndarray, data_range: float = 1.0) -> np.ndarray:
+    """BT.601 luma in studio swing (MATLAB ``rgb2ycbcr``), same range as the input. ``(H, W, 3) -> (H, W, 1)``."""
+    if img.shape[-1] != 3:
+        raise ValueError(f"y_channel=True needs RGB images with 3 channels, got shape {img.shape}")
+    y = img / data_range @ _Y_WEIGHTS + 16.0 / 255.0
+    return (y * data_range)[..., None]
+
+
+def _prepare(
+    x: Any, ref: Any, data_range: float, crop_border: int, y_channel: bool
+) -> Tuple[np.ndarray, np.ndarray]:
+    a, b = to_numpy_image(x), to_numpy_image(ref)
+    if a.shape != b.shape:
+        raise ValueError(
+            f"images differ in shape: x has {a.shape} and ref has {b.shape} (both read as (H, W, C)); "
+            "crop or resize one to match"
+        )
+    if crop_border < 0:
+        raise ValueError(f"crop_border must be >= 0, got {crop_border}")
+    if crop_border:
+        if 2 * crop_border >= min(a.shape[:2]):
+            raise ValueError(f"crop_border={crop_border} leaves nothing of an image of size {a.shape[:2]}")
+        a = a[crop_border:-crop_border, crop_border:-crop_border]
+        b = b[crop_border:-crop_border, crop_border:-crop_border]
+    if y_channel:
+        a, b = rgb_to_y(a, data_range), rgb_to_y(b, data_range)
+    return a, b
+
+
+def psnr(
+    x: Any, ref: Any, *, data_range: float = 1.0, crop_border: int = 0, y_channel: bool = False
+) -> float:
+    """Peak signal-to-noise ratio in dB: ``10 log10(data_range^2 / MSE)``; ``inf`` for identical images."""
+    a, b = _prepare(x, ref, data_range, crop_border, y_channel)
+    mse = float(np.mean((a - b) ** 2))
+    return math.inf if mse == 0 else 10.0 * math.log10(data_range**2 / mse)
+
+
+def _gaussian_window(sigma: float = 1.5, truncate: float = 3.5) -> np.ndarray:
+    radius = int(truncate * sigma + 0.5)
+    t = np.arange(-radius, radius + 1, dtype=np.float64)
+    w = np.exp(-0.5 * (t / sigma) ** 2)
+    return w / w.sum()
+
+
+def _blur(img: np.ndarray, window: np.ndarray) -> np.ndarray:
+    out = ndimage.correlate1d(img, window, axis=0, mode="reflect")
+    return ndimage.correlate1d(out, window, axis=1, mode="reflect")
+
+
+def ssim(
+    x: Any, ref: Any, *, data_range: float = 1.0, crop_border: int = 0, y_channel: bool = False
+) -> float:
+    """Structural similarity (Wang et al. 2004, Eq. (13)), mean over pixels and channels.
+
+    Local statistics use an 11x11 Gaussian window (sigma 1.5) with reflected borders; the mean skips the
+    5-pixel margin where the window leaves the image, as scikit-image does.
+    """
+    a, b = _prepare(x, ref, data_range, crop_border, y_channel)
+    window = _gaussian_window()
+    pad = (len(window) - 1) // 2
+    if min(a.shape[:2]) < len(window):
+        raise ValueError(
+            f"SSIM needs images of at least {len(window)}x{len(window)} pixels, got {a.shape[:2]}"
+        )
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    scores = []
+    for c in range(a.shape[-1]):
+        p, q = a[..., c], b[..., c]
+        mu_p, mu_q = _blur(p, window), _blur(q, window)
+        var_p = _blur(p * p, window) - mu_p**2
+        var_q = _blur(q * q, window) - mu_q**2
+        cov = _blur(p * q, window) - mu_p * mu_q
+        s = ((2 * mu_p * mu_q + c1) * (2 * cov + c2)) / ((mu_p**2 + mu_q**2 + c1) * (var_p + var_q + c2))
+        scores.append(s[pad:-pad, pad:-pad].mean())
+    return float(np.mean(scores))
+
+
+def mu_law(hdr: Any, mu: float = 5000.0) -> np.ndarray:
+    """mu-law tone map ``log(1 + mu H) / log(1 + mu)`` of linear values in [0, 1] (same shape)."""
+    h = to_numpy_image(hdr) if hasattr(hdr, "asnumpy") else np.asarray(hdr, dtype=np.float64)
+    return np.log1p(mu * h) / math.log1p(mu)
+
+
+def psnr_mu(x: Any, ref: Any, mu: float = 5000.0) -> float:
+    """PSNR between mu-law tone-mapped images (NTIRE HDR 'PSNR-mu'); inputs linear, in [0, 1]."""
+    a, b = to_numpy_image(x), to_numpy_image(ref)
+    if a.min() < 0 or b.min() < 0:
+        raise ValueError("psnr_mu needs non-negative linear values in [0, 1]; clip or normalise first")
+    return psnr(mu_law(a, mu), mu_law(b, mu))
+
+
+def count_params(net: Any, trainable_only: bool = True) -> int:
+    """Number of (trainable) parameters of a MindSpore cell; shared parameters count once."""
+    params = net.trainable_params() if trainable_only else net.get_parameters()
+    seen, total = set(), 0
+    for p in params:
+        if id(p) not in seen:
+            seen.add(id(p))
+            total += int(np.prod(p.shape))
+    return total
+
+
+def _layer_macs(cell: Any, inputs: tuple, output: Any) -> int:
+    from mindspore import nn
+
+    if hasattr(cell, "macs") and callable(cell.macs):
+        return int(cell.macs(inputs, output))
+    if isinstance(cell, nn.Conv2dTranspose):
+        x = inputs[0]
+        n, c_in, h, w = x.shape
+        kh, kw = cell.kernel_size
+        return n * h * w * c_in * (cell.out_channels // cell.group) * kh * kw
+    if isinstance(cell, nn.Conv2d):
+        kh, kw = cell.kernel_size
+        n, c_out, h, w = output.shape
+        return n * h * w * c_out * (cell.in_channels // cell.group) * kh * kw
+    if isinstance(cell, nn.Dense):
+        return int(np.prod(output.shape)) * cell.in_channels
+    return 0
+
+
+def count_macs(net: Any, input_shape: tuple) -> int:
+    """Multiply-accumulates of one forward pass on a zero input of ``input_shape`` (e.g. ``(1, 3, H, W)``).
+
+    Counts ``nn.Conv2d`` (grouped/depthwise too), ``nn.Conv2dTranspose`` and ``nn.Dense``, plus any cell
+    with a ``macs(inputs, output)`` method (whose children are then not visited). A cell applied several
+    times (shared weights) is counted at every application. Runs in PyNative mode.
+    """
+    import mindspore as ms
+    from mindspore import nn
+
+    counted = (nn.Conv2d, nn.Conv2dTranspose, nn.Dense)
+    total = [0]
+    handles = []
+
+    def hook(cell, inputs, output):
+        total[0] += _layer_macs(cell, inputs, output)
+
+    def attach(cell):
+        if isinstance(cell, counted) or (hasattr(cell, "macs") and callable(cell.macs)):
+            handles.append(cell.register_forward_hook(hook))
+            return
+        for child in cell.cells():
+            attach(child)
+
+    previous_mode = ms.get_context("mode")
+    ms.set_context(mode=ms.PYNATIVE_MODE)
+    attach(net)
+    try:
+        net(ms.Tensor(np.zeros(input_shape, np.float32)))
+    finally:
+        for h in handles:
+            h.remove()
+        ms.set_context(mode=previous_mode)
+    return int(total[0])

@@ -1,0 +1,146 @@
+"""Pictures for the notebooks: image grids, a before/after comparison, curves and training histories.
+
+Everything returns the matplotlib figure (or the widget) so notebooks can adjust it. Figures default to a
+low dpi so stored notebooks stay small.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+DPI = 72
+
+
+def _display_array(img: Any) -> np.ndarray:
+    a = img.asnumpy() if hasattr(img, "asnumpy") else np.asarray(img)
+    if a.ndim == 4 and a.shape[0] == 1:
+        a = a[0]
+    if a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[-1] not in (1, 3):
+        a = a.transpose(1, 2, 0)
+    if a.ndim == 3 and a.shape[-1] == 1:
+        a = a[..., 0]
+    return np.clip(a, 0, 1) if a.ndim == 3 else a
+
+
+def show(
+    images: Sequence[Any],
+    titles: Optional[Sequence[str]] = None,
+    *,
+    cols: Optional[int] = None,
+    size: float = 3.0,
+    cmap: str = "gray",
+):
+    """A grid of images (``(H, W, 3)``, ``(3, H, W)`` or ``(H, W)``; colour clipped to [0, 1]) with titles."""
+    import matplotlib.pyplot as plt
+
+    images = list(images)
+    cols = cols or len(images)
+    rows = (len(images) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows), dpi=DPI, squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, img in enumerate(images):
+        ax = axes.flat[i]
+        a = _display_array(img)
+        ax.imshow(a, cmap=None if a.ndim == 3 else cmap)
+        if titles is not None and i < len(titles):
+            ax.set_title(titles[i], fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
+    except ImportError:
+        return False
+
+
+def compare(
+    before: Any,
+    after: Any,
+    titles: Sequence[str] = ("before", "after"),
+    *,
+    interactive: Optional[bool] = None,
+):
+    """Before/after comparison: in Jupyter a slider wipes between the two images; elsewhere (or with
+    ``interactive=False``) a static side-by-side figure. Returns the widget or the figure."""
+    a, b = _display_array(before), _display_array(after)
+    if a.shape != b.shape:
+        raise ValueError(f"before {a.shape} and after {b.shape} must have the same shape to compare")
+    if interactive is None:
+        interactive = _in_notebook()
+    if not interactive:
+        return show([a, b], titles)
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    out = widgets.Output()
+
+    def draw(position: float):
+        cut = int(round(position * a.shape[1]))
+        mixed = np.concatenate([b[:, :cut], a[:, cut:]], axis=1)
+        with out:
+            out.clear_output(wait=True)
+            fig, ax = plt.subplots(figsize=(5, 5 * a.shape[0] / a.shape[1]), dpi=DPI)
+            ax.imshow(mixed, cmap=None if mixed.ndim == 3 else "gray")
+            ax.axvline(cut - 0.5, color="yellow", lw=1)
+            ax.set_title(f"left: {titles[1]}  |  right: {titles[0]}", fontsize=10)
+            ax.axis("off")
+            plt.show()
+
+    slider = widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.01, description="wipe")
+    slider.observe(lambda change: draw(change["new"]), names="value")
+    draw(0.5)
+    return widgets.VBox([slider, out])
+
+
+def plot_history(history: Any, metrics: Sequence[str] = ("psnr",), ax=None):
+    """Loss (log scale) against step, with validation metrics on a second axis when present.
+
+    ``history`` is a :class:`course_lib.train.History` or a dict with ``step``, ``loss`` and optional
+    ``eval_step`` plus metric lists.
+    """
+    import matplotlib.pyplot as plt
+
+    h = history.to_dict() if hasattr(history, "to_dict") else dict(history)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 3.2), dpi=DPI)
+    else:
+        fig = ax.figure
+    ax.plot(h["step"], h["loss"], lw=1, label="training loss")
+    if len(h["loss"]) and min(h["loss"]) > 0:
+        ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    evals = h.get("eval_step") or []
+    plotted = [m for m in metrics if h.get(m)]
+    if evals and plotted:
+        ax2 = ax.twinx()
+        for m in plotted:
+            ax2.plot(evals, h[m], "o-", color="C1", label=f"validation {m}")
+            ax2.set_ylabel(m)
+        ax2.legend(loc="center right", fontsize=8)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(
+    xs: np.ndarray, curves: dict, *, title: str = "", xlabel: str = "input", ylabel: str = "output"
+):
+    """Line plot of several named curves over ``xs`` (e.g. LE-curves for several alphas)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 3.2), dpi=DPI)
+    for name, ys in curves.items():
+        ax.plot(xs, ys, label=name)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

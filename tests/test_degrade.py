@@ -1,0 +1,79 @@
+"""Degradation models against their formulas written out in NumPy."""
+
+import numpy as np
+import pytest
+
+from course_lib.data import degrade
+
+
+def _img(seed=0, shape=(20, 24, 3)):
+    return np.random.default_rng(seed).random(shape).astype(np.float32)
+
+
+def test_haze_is_the_atmospheric_scattering_model():
+    clean = _img()
+    depth = np.linspace(1, 6, 20 * 24, dtype=np.float32).reshape(20, 24)
+    hazy = degrade.haze(clean, depth, beta=0.3, airlight=(0.8, 0.85, 0.9))
+    t = np.exp(-0.3 * depth)[..., None]
+    expected = clean * t + np.array([0.8, 0.85, 0.9]) * (1 - t)
+    np.testing.assert_allclose(hazy, expected, atol=1e-6)
+    np.testing.assert_allclose(degrade.haze(clean, depth, 0.0), clean, atol=1e-7)
+
+
+def test_beta_for_transmission_hits_the_target_mean_on_constant_depth():
+    depth = np.full((8, 8), 3.5)
+    beta = degrade.beta_for_transmission(depth, 0.4)
+    assert degrade.transmission(depth, beta).mean() == pytest.approx(0.4, rel=1e-5)
+
+
+def test_motorcycle_depth_is_metric_and_complete():
+    d = degrade.motorcycle_depth()
+    assert d.shape == (500, 741) and np.isfinite(d).all()
+    assert 2.0 < d.min() < 2.3 and 4.8 < d.max() < 5.1
+
+
+def test_depth_prior_grows_towards_the_top():
+    d = degrade.depth_prior((10, 4), near=1, far=9)
+    assert d.shape == (10, 4) and np.all(np.diff(d[:, 0]) < 0) and d.max() < 9 and d.min() > 1
+
+
+def test_low_light_without_noise_is_exposure_times_gamma_in_linear_light():
+    img = _img(1)
+    out = degrade.low_light(img, exposure=0.3, gamma=2.0, shot_noise=0, read_noise=0)
+    lin = np.where(img <= 0.04045, img / 12.92, ((img + 0.055) / 1.055) ** 2.4)
+    y = 0.3 * lin**2
+    expected = np.where(y <= 0.0031308, 12.92 * y, 1.055 * y ** (1 / 2.4) - 0.055)
+    np.testing.assert_allclose(out, np.round(expected * 255) / 255, atol=1e-6)
+    assert out.mean() < img.mean()
+
+
+def test_low_light_noise_variance_follows_shot_plus_read():
+    flat = np.full((200, 200, 3), 0.5, np.float32)
+    clean_linear = 0.5 * degrade.srgb_to_linear(np.float64(0.5))
+    noisy = degrade.srgb_to_linear(degrade.low_light(flat, exposure=0.5, gamma=1.0, shot_noise=0.01, read_noise=1e-4))
+    expected_std = np.sqrt(0.01 * clean_linear + 1e-4)
+    assert noisy.std() == pytest.approx(expected_std, rel=0.1)
+
+
+def test_exposure_bracket_formula_and_srgb_round_trip():
+    lin = degrade.expand_highlights(degrade.srgb_to_linear(_img(2)))
+    low, mid, high = degrade.exposure_bracket(lin, (-2, 0, 2))
+    expected = np.round(degrade.linear_to_srgb(np.clip(lin * 4, 0, 1)) * 255) / 255
+    np.testing.assert_allclose(high, expected, atol=1e-6)
+    assert low.mean() < mid.mean() < high.mean()
+    x = np.linspace(0, 1, 101)
+    np.testing.assert_allclose(degrade.linear_to_srgb(degrade.srgb_to_linear(x)), x, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "shape, message",
+    [((8, 8), "grayscale"), ((8, 8, 1), "grayscale"), ((8, 8, 4), "RGBA"), ((3, 8, 8), "channel-first")],
+)
+def test_wrong_image_layouts_are_refused_with_the_fix(shape, message):
+    with pytest.raises(ValueError, match=message):
+        degrade.haze(np.zeros(shape, np.float32), np.ones(shape[:2]), 0.5)
+
+
+def test_depth_of_another_size_is_refused():
+    with pytest.raises(ValueError, match="depth has shape"):
+        degrade.haze(_img(), np.ones((5, 5)), 0.5)
