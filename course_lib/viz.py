@@ -48,7 +48,22 @@ def show(
         if titles is not None and i < len(titles):
             ax.set_title(titles[i], fontsize=10)
     fig.tight_layout()
+    if _in_notebook():
+        _display_as_jpeg(fig)
     return fig
+
+
+def _display_as_jpeg(fig) -> None:
+    """Show a photo figure as a JPEG and close it: stored notebooks stay small (PNG of photos is 5-10x larger)."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="jpeg", dpi=DPI, pil_kwargs={"quality": 85})
+    plt.close(fig)
+    display(Image(buffer.getvalue()))
 
 
 def _in_notebook() -> bool:

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
+from conftest import REFERENCE_DATA
 from PIL import Image
 
 from course_lib.data import load_image, photo
 from course_lib.data.degrade import bicubic_downscale, bicubic_upscale, imresize, modcrop
 from course_lib.metrics import psnr
-from conftest import REFERENCE_DATA
 
 BUTTERFLY = REFERENCE_DATA / "set5" / "butterfly.png"
 

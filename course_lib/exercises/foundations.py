@@ -80,7 +80,7 @@ def check_psnr(student_psnr) -> Verdict:
 
 def check_y_channel(student_y) -> Verdict:
     """``student_y(rgb (H, W, 3) in [0, 1]) -> Y (H, W)`` in studio swing, MATLAB ``rgb2ycbcr`` (BT.601)."""
-    fixed = [(np.zeros((4, 4, 3), np.float32),), (np.ones((4, 4, 3), np.float32),)]
+    fixed = [(_image(np.random.default_rng(3)),), (np.zeros((4, 4, 3), np.float32),)]
     mistakes = {
         "that is full-range luma (0.299 R + 0.587 G + 0.114 B); SR papers use studio swing: "
         "16/255 + (65.481 R + 128.553 G + 24.966 B) / 255": lambda img: img @ np.array([0.299, 0.587, 0.114]),

@@ -1,0 +1,324 @@
+"""Download the real datasets of the course and lay them out for ``course_lib.data.datasets.PairedFolder``.
+
+For users with internet (tests and notebooks never need it). Each dataset ends up as::
+
+    ROOT/NAME/SPLIT/lq/<stem>.png     degraded input (hazy, low-light, low-resolution)
+    ROOT/NAME/SPLIT/gt/<stem>.png     ground truth with the same stem
+
+Downloads resume where they stopped (HTTP Range), show progress, and are checked against the size and
+SHA-256 where the publishers give them (DIV2K through TensorFlow Datasets' list; the others publish none,
+which the script says). Extraction refuses any archive member that would land outside the target folder
+(absolute paths, ``..``, symbolic or hard links, devices).
+
+    python data_scripts/fetch_datasets.py --list
+    python data_scripts/fetch_datasets.py div2k-valid-x2 --root ~/datasets
+
+Sources and checksums: the course's DATA notes, section 3. The archives' inner folder names below follow
+the published archives; if a publisher reorganises one, the layout step stops with a message that lists
+what it found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import stat
+import sys
+import tarfile
+import urllib.request
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+CHUNK = 1 << 20
+
+
+class FetchError(RuntimeError):
+    """A download or extraction that cannot be trusted or completed."""
+
+
+@dataclass
+class Remote:
+    url: str
+    size: Optional[int] = None
+    sha256: Optional[str] = None
+
+    @property
+    def filename(self) -> str:
+        return self.url.rstrip("/").split("/")[-1].split("?")[0]
+
+
+@dataclass
+class Dataset:
+    """A dataset: archives to fetch and, per split, glob patterns (relative to the extraction folder)
+    for the low-quality and ground-truth images plus a function mapping a file stem to the pair key."""
+
+    description: str
+    remotes: List[Remote]
+    splits: Dict[str, tuple]
+    key: Callable[[str], str] = field(default=lambda stem: stem)
+
+
+def _strip_scale(stem: str) -> str:
+    return re.sub(r"x\d$", "", stem)
+
+
+def _first_number(stem: str) -> str:
+    return re.match(r"\d+", stem).group(0) if re.match(r"\d+", stem) else stem
+
+
+DIV2K = "https://data.vision.ee.ethz.ch/cvl/DIV2K/"
+DATASETS: Dict[str, Dataset] = {
+    "div2k-valid-x2": Dataset(
+        "DIV2K validation (100 images, 2K), bicubic x2 LR (Agustsson & Timofte 2017; academic use)",
+        [
+            Remote(
+                DIV2K + "DIV2K_valid_HR.zip",
+                448_993_893,
+                "20dd31fd84d777bc1cf5d6b7654a3f569c0aec74458ae094122ad1d0489900fc",
+            ),
+            Remote(
+                DIV2K + "DIV2K_valid_LR_bicubic_X2.zip",
+                117_763_600,
+                "60eed9875c697df51204aa579e2a699e1d5215095788a097ff54dd17e2664d57",
+            ),
+        ],
+        {"valid": ("DIV2K_valid_LR_bicubic/X2/*.png", "DIV2K_valid_HR/*.png")},
+        _strip_scale,
+    ),
+    "div2k-train-x2": Dataset(
+        "DIV2K training (800 images, 2K), bicubic x2 LR, 4.5 GB",
+        [
+            Remote(
+                DIV2K + "DIV2K_train_HR.zip",
+                3_530_603_713,
+                "9d0b9c463f6e35b6c62cc6a930ee2224f670b34c1df841a57670f9acf0f6c335",
+            ),
+            Remote(
+                DIV2K + "DIV2K_train_LR_bicubic_X2.zip",
+                925_390_592,
+                "a53a424317575838dadce4bcd97cf7b744d6855f43740ed5f0245af3cf4bd850",
+            ),
+        ],
+        {"train": ("DIV2K_train_LR_bicubic/X2/*.png", "DIV2K_train_HR/*.png")},
+        _strip_scale,
+    ),
+    "set5": Dataset(
+        "Set5 (5 images) HR and x2 LR, Hugging Face eugenesiow mirror (no archive checksum published)",
+        [
+            Remote("https://huggingface.co/datasets/eugenesiow/Set5/resolve/main/data/Set5_HR.tar.gz"),
+            Remote("https://huggingface.co/datasets/eugenesiow/Set5/resolve/main/data/Set5_LR_x2.tar.gz"),
+        ],
+        {"test": ("**/Set5_LR_x2/*.png", "**/Set5_HR/*.png")},
+        lambda stem: _strip_scale(stem.replace("_LRBI", "").replace("_HR", "")),
+    ),
+    "set14": Dataset(
+        "Set14 (14 images) HR and x2 LR, Hugging Face eugenesiow mirror (no archive checksum published)",
+        [
+            Remote("https://huggingface.co/datasets/eugenesiow/Set14/resolve/main/data/Set14_HR.tar.gz"),
+            Remote("https://huggingface.co/datasets/eugenesiow/Set14/resolve/main/data/Set14_LR_x2.tar.gz"),
+        ],
+        {"test": ("**/Set14_LR_x2/*.png", "**/Set14_HR/*.png")},
+        lambda stem: _strip_scale(stem.replace("_LRBI", "").replace("_HR", "")),
+    ),
+    "nh-haze": Dataset(
+        "NH-HAZE (55 real non-homogeneous hazy/clear pairs, 1600x1200; Ancuti et al. 2020; no checksum published)",
+        [Remote("https://data.vision.ee.ethz.ch/cvl/ntire20/nh-haze/files/NH-HAZE.zip")],
+        {"all": ("**/*_hazy.png", "**/*_GT.png")},
+        lambda stem: stem.rsplit("_", 1)[0],
+    ),
+    "sots-indoor": Dataset(
+        "RESIDE SOTS indoor (500 pairs); the archive is behind a Dropbox/Baidu link - download SOTS.zip "
+        "by hand from the RESIDE page into ROOT/_downloads/ and run this again (no checksum published)",
+        [Remote("https://bit.ly/2XZH498")],
+        {"test": ("**/indoor/hazy/*.png", "**/indoor/gt/*.png")},
+        _first_number,
+    ),
+    "lol": Dataset(
+        "LOL v1 (500 low/normal-light pairs, 400x600; Wei et al. 2018); Google Drive hosts it - download "
+        "LOLdataset.zip by hand into ROOT/_downloads/ and run this again (no checksum published)",
+        [Remote("https://drive.google.com/uc?id=1L-kqSQyrmMueBh_ziWoPFhfsAh50h20H&filename=LOLdataset.zip")],
+        {
+            "train": ("**/our485/low/*.png", "**/our485/high/*.png"),
+            "test": ("**/eval15/low/*.png", "**/eval15/high/*.png"),
+        },
+    ),
+}
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _progress(done: int, total: Optional[int], name: str) -> None:
+    if not sys.stderr.isatty():
+        return
+    text = f"{done / 1e6:8.1f} MB" + (
+        f" / {total / 1e6:.1f} MB ({100 * done / total:4.1f} %)" if total else ""
+    )
+    print(f"\r{name}: {text}", end="", file=sys.stderr, flush=True)
+
+
+def download(remote: Remote, folder: Path, timeout: float = 60.0) -> Path:
+    """Fetch ``remote`` into ``folder``, resuming a partial ``.part`` file, and verify size and SHA-256.
+
+    A finished file that already verifies is not fetched again. A file that fails verification is deleted
+    and :class:`FetchError` names the expected and actual values.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / remote.filename
+    if final.exists():
+        _verify(final, remote)
+        return final
+    part = final.with_name(final.name + ".part")
+    start = part.stat().st_size if part.exists() else 0
+    request = urllib.request.Request(remote.url, headers={"User-Agent": "course-lib-fetch"})
+    if start:
+        request.add_header("Range", f"bytes={start}-")
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout)
+    except OSError as err:
+        raise FetchError(
+            f"cannot download {remote.url}: {err}. Check the network, or download it by hand into {folder}"
+        ) from err
+    with response:
+        resumed = start and response.status == 206
+        mode = "ab" if resumed else "wb"
+        done = start if resumed else 0
+        length = response.headers.get("Content-Length")
+        total = done + int(length) if length else remote.size
+        with open(part, mode) as out:
+            for block in iter(lambda: response.read(CHUNK), b""):
+                out.write(block)
+                done += len(block)
+                _progress(done, total, remote.filename)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    os.replace(part, final)
+    _verify(final, remote)
+    return final
+
+
+def _verify(path: Path, remote: Remote) -> None:
+    size = path.stat().st_size
+    if remote.size is not None and size != remote.size:
+        path.unlink()
+        raise FetchError(
+            f"{path.name}: size {size} bytes, expected {remote.size}; deleted, run again to re-download"
+        )
+    if remote.sha256 is not None:
+        actual = sha256_of(path)
+        if actual != remote.sha256:
+            path.unlink()
+            raise FetchError(
+                f"{path.name}: SHA-256 {actual} does not match the published {remote.sha256}; deleted"
+            )
+    elif remote.size is None:
+        print(f"note: {path.name} has no published size or checksum; it was not verified", file=sys.stderr)
+
+
+def _check_member_path(name: str, target: Path) -> Path:
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+        raise FetchError(f"refusing archive member {name!r}: absolute path")
+    if ".." in Path(name.replace("\\", "/")).parts:
+        raise FetchError(f"refusing archive member {name!r}: '..' would leave the target folder")
+    dest = (target / name).resolve()
+    if not dest.is_relative_to(target.resolve()):
+        raise FetchError(f"refusing archive member {name!r}: it would land outside {target}")
+    return dest
+
+
+def safe_extract(archive: Path, target: Path) -> None:
+    """Extract a zip or tar archive into ``target``, refusing (before writing anything) absolute paths,
+    ``..`` components, links and special files."""
+    target.mkdir(parents=True, exist_ok=True)
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf:
+            members = zf.infolist()
+            for m in members:
+                _check_member_path(m.filename, target)
+                if stat.S_ISLNK(m.external_attr >> 16):
+                    raise FetchError(f"refusing archive member {m.filename!r}: symbolic link")
+            for m in members:
+                zf.extract(m, target)
+        return
+    if tarfile.is_tarfile(archive):
+        with tarfile.open(archive) as tf:
+            members = tf.getmembers()
+            for m in members:
+                _check_member_path(m.name, target)
+                if m.issym() or m.islnk():
+                    raise FetchError(f"refusing archive member {m.name!r}: link to {m.linkname!r}")
+                if not (m.isfile() or m.isdir()):
+                    raise FetchError(f"refusing archive member {m.name!r}: not a regular file or folder")
+            for m in members:
+                tf.extract(m, target, set_attrs=False)
+        return
+    raise FetchError(f"{archive.name}: not a zip or tar archive")
+
+
+def lay_out(dataset: Dataset, extracted: Path, out: Path) -> Dict[str, int]:
+    """Copy each split's pairs to ``out/SPLIT/{lq,gt}/<key><suffix>``; return pairs per split."""
+    counts = {}
+    for split, (lq_glob, gt_glob) in dataset.splits.items():
+        lq = {dataset.key(p.stem): p for p in sorted(extracted.glob(lq_glob))}
+        gt = {dataset.key(p.stem): p for p in sorted(extracted.glob(gt_glob))}
+        common = sorted(set(lq) & set(gt))
+        if not common:
+            found = sorted(str(p.relative_to(extracted)) for p in extracted.rglob("*") if p.is_dir())[:10]
+            raise FetchError(f"no {split} pairs matched {lq_glob!r} and {gt_glob!r}; folders found: {found}")
+        for sub, files in (("lq", lq), ("gt", gt)):
+            (out / split / sub).mkdir(parents=True, exist_ok=True)
+            for k in common:
+                shutil.copyfile(files[k], out / split / sub / f"{k}{files[k].suffix.lower()}")
+        counts[split] = len(common)
+    return counts
+
+
+def fetch(name: str, root: Path) -> Dict[str, int]:
+    """Download, verify, extract and lay out dataset ``name`` under ``root/name``."""
+    if name not in DATASETS:
+        raise FetchError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
+    dataset = DATASETS[name]
+    downloads = root / "_downloads"
+    extracted = root / "_extracted" / name
+    for remote in dataset.remotes:
+        local = downloads / remote.filename
+        archive = local if local.exists() else download(remote, downloads)
+        safe_extract(archive, extracted)
+    counts = lay_out(dataset, extracted, root / name)
+    print(f"{name}: " + ", ".join(f"{split} {n} pairs" for split, n in counts.items()) + f" in {root / name}")
+    return counts
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help="datasets to fetch (see --list)")
+    parser.add_argument(
+        "--root", type=Path, default=Path("datasets"), help="where to put them (default ./datasets)"
+    )
+    parser.add_argument("--list", action="store_true", help="list the datasets and exit")
+    args = parser.parse_args(argv)
+    if args.list or not args.names:
+        for key, d in DATASETS.items():
+            print(f"{key:16s} {d.description}")
+        return 0
+    try:
+        for name in args.names:
+            fetch(name, args.root.expanduser())
+    except FetchError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
