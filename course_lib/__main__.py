@@ -1,0 +1,300 @@
+"""Command line: ``python -m course_lib {train,enhance,evaluate,info}``; ``--help`` on each.
+
+Examples::
+
+    python -m course_lib info
+    python -m course_lib train baseline --data synthetic --steps 200 --ckpt-dir runs/baseline
+    python -m course_lib train baseline --data DIR --resume          # DIR/lq and DIR/gt, same file names
+    python -m course_lib enhance baseline --weights runs/baseline/baseline.ckpt hazy.png out.png
+    python -m course_lib evaluate baseline --weights runs/baseline/baseline.ckpt --data DIR
+
+A dataset folder ``DIR`` holds ``DIR/lq`` (degraded inputs) and ``DIR/gt`` (ground truth) with matching
+file names, the layout ``data_scripts/fetch_datasets.py`` writes. ``--data synthetic`` degrades the
+bundled photos with the method's degradation (haze, low light, or bicubic downscaling by the scale).
+Mistakes in the input (unknown method, missing weights, unreadable image, folder without pairs) end with
+one line on stderr and exit code 2. Data parallel: prefix the ``train`` command with ``msrun ...``
+(see :mod:`course_lib.train`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+class UsageError(ValueError):
+    """A mistake in the command line's input: reported in one line, exit code 2."""
+
+
+# ------------------------------------------------------------------------------------------- data
+def synthetic_degradation(spec):
+    """``(degrade_fn(clean, rng) -> lq, lq_only)`` for a method's data kind and scale."""
+    from .data import degrade
+
+    if spec.data_kind == "unpaired_low_light":
+        return degrade.random_low_light, True
+    if spec.scale > 1:
+        return (lambda img, rng: degrade.bicubic_downscale(img, spec.scale)), False
+
+    def hazy(img, rng):  # RESIDE-like: mean transmission 0.3-0.7, airlight 0.7-1.0
+        depth = degrade.depth_prior(img.shape[:2])
+        beta = degrade.beta_for_transmission(depth, rng.uniform(0.3, 0.7))
+        return degrade.haze(img, depth, beta, airlight=rng.uniform(0.7, 1.0))
+
+    return hazy, False
+
+
+def _crop_to_scale(images, scale):
+    from .data.degrade import modcrop
+
+    return [modcrop(img, scale) for img in images]
+
+
+def open_data(source: str, spec, budget, *, train: bool, seed: int = 0):
+    """Training source (with ``sample_batch``) or evaluation pairs for ``--data synthetic|DIR``."""
+    from .data import heldout_images, train_images
+    from .data.datasets import PairedFolder, SyntheticPairs
+
+    patch = budget.patch if train else None
+    if source == "synthetic":
+        degrade_fn, lq_only = synthetic_degradation(spec)
+        photos = (
+            train_images(budget.demo_size, budget.num_images) if train else heldout_images(budget.demo_size)
+        )
+        return SyntheticPairs(_crop_to_scale(photos, spec.scale), degrade_fn, patch, scale=spec.scale, seed=seed,
+                              augment=train, lq_only=lq_only and train)  # fmt: skip
+    folder = Path(source)
+    if not folder.is_dir():
+        raise UsageError(
+            f"--data {source}: no such folder; give 'synthetic' or a folder with lq/ and gt/ inside"
+        )
+    lq_only = spec.data_kind == "unpaired_low_light" and train
+    return PairedFolder(folder / "lq", folder / "gt", patch, scale=spec.scale, seed=seed, augment=train,
+                        lq_only=lq_only)  # fmt: skip
+
+
+def eval_pairs(source):
+    """``(lq, gt)`` ``(H, W, 3)`` pairs of an evaluation source."""
+    for i in range(len(source)):
+        lq, gt = source[i]
+        yield lq.transpose(1, 2, 0), gt.transpose(1, 2, 0)
+
+
+# ------------------------------------------------------------------------------------------- model
+def load_weights(net, path, method: str):
+    import mindspore as ms
+
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(
+            f"weights file {path} does not exist; train first (python -m course_lib train {method})"
+        )
+    try:
+        params = ms.load_checkpoint(str(path))
+    except Exception:
+        raise UsageError(
+            f"weights file {path} is not a readable MindSpore checkpoint (truncated or corrupt?)"
+        ) from None
+    for p in net.get_parameters():
+        if p.name not in params:
+            raise UsageError(f"weights file {path} does not hold {method} weights (no {p.name})")
+        if tuple(params[p.name].shape) != tuple(p.shape):
+            raise UsageError(
+                f"weights file {path} holds {p.name} of shape {tuple(params[p.name].shape)} but {method} has "
+                f"{tuple(p.shape)}: it was trained with another configuration"
+            )
+    ms.load_param_into_net(net, params)
+    return net
+
+
+def classical_baseline(spec):
+    """``(name, fn(lq (H, W, 3)) -> (H*s, W*s, 3))``: what every method is compared with."""
+    from . import baselines
+
+    if spec.data_kind == "unpaired_low_light":
+        return "gamma correction (0.5)", lambda img: baselines.gamma_correction(img, 0.5)
+    if spec.scale > 1:
+        return "bicubic", lambda img: baselines.bicubic(img, spec.scale)
+    return "dark channel prior", baselines.dark_channel_prior
+
+
+# ------------------------------------------------------------------------------------------- commands
+def cmd_train(args) -> None:
+    import mindspore as ms
+
+    from . import budget as make_budget
+    from . import device
+    from .models import get_method
+    from .train import fit, init_data_parallel
+
+    spec = get_method(args.method)
+    b = make_budget(args.budget)
+    device.setup(args.device, seed=args.seed, verbose=True)
+    rank, _ = init_data_parallel()  # under msrun; the scheduler process ends here
+    data = open_data(args.data, spec, b, train=True, seed=args.seed)
+    val = None
+    if args.data == "synthetic" and spec.data_kind == "paired":
+        val = list(eval_pairs(open_data("synthetic", spec, b, train=False, seed=args.seed)))
+    ckpt_dir = Path(args.ckpt_dir or Path("runs") / args.method)
+    net = spec.build()
+    predict_fn = None
+    if spec.pad_multiple > 1 or spec.scale > 1:
+        from .train import predict
+
+        predict_fn = lambda net, lq: predict(net, lq, pad_multiple=spec.pad_multiple, scale=spec.scale)  # noqa: E731
+    history = fit(
+        net, spec.loss_fn_factory(), data, steps=args.steps or b.steps, lr=args.lr, batch_size=args.batch or b.batch,
+        val_data=val, eval_every=b.eval_every, predict_fn=predict_fn, ckpt_dir=ckpt_dir, ckpt_every=b.eval_every,
+        resume=args.resume, mode=args.mode, seed=args.seed, grad_clip=args.grad_clip,
+    )  # fmt: skip
+    if rank == 0:
+        weights = ckpt_dir / f"{args.method}.ckpt"
+        ms.save_checkpoint(net, str(weights))
+        print(f"final loss {history.loss[-1]:.4g}; weights: {weights}")
+
+
+def cmd_enhance(args) -> None:
+    from . import device
+    from .data import load_image, save_image
+    from .models import get_method
+    from .train import predict
+
+    spec = get_method(args.method)
+    device.setup(args.device, verbose=False)
+    img = load_image(args.input)
+    net = load_weights(spec.build(), args.weights, args.method)
+    net.set_train(False)
+    out = predict(net, img, pad_multiple=spec.pad_multiple, scale=spec.scale)
+    save_image(args.output, out[0].transpose(1, 2, 0))
+    print(f"{args.input} ({img.shape[1]}x{img.shape[0]}) -> {args.output} ({out.shape[3]}x{out.shape[2]})")
+
+
+def cmd_evaluate(args) -> None:
+    from . import budget as make_budget
+    from . import device
+    from .metrics import psnr, ssim
+    from .models import get_method
+    from .train import predict
+
+    spec = get_method(args.method)
+    device.setup(args.device, verbose=False)
+    net = load_weights(spec.build(), args.weights, args.method)
+    net.set_train(False)
+    pairs = list(eval_pairs(open_data(args.data, spec, make_budget(args.budget), train=False)))
+    base_name, base_fn = classical_baseline(spec)
+    rows = {base_name: [], args.method: []}
+    if spec.scale == 1:
+        rows = {"input (no processing)": [], **rows}
+    for lq, gt in pairs:
+        outputs = {base_name: base_fn(lq), args.method: predict(net, lq, pad_multiple=spec.pad_multiple,
+                                                                  scale=spec.scale)[0].transpose(1, 2, 0)}  # fmt: skip
+        if spec.scale == 1:
+            outputs["input (no processing)"] = lq
+        for name, out in outputs.items():
+            border = spec.scale if spec.scale > 1 else 0  # SR convention: crop `scale` pixels, Y channel
+            knobs = dict(crop_border=border, y_channel=spec.scale > 1)
+            rows[name].append((psnr(out, gt, **knobs), ssim(out, gt, **knobs)))
+    print(f"{args.method} on {args.data} ({len(pairs)} images)")
+    print(f"{'method':<24} {'PSNR (dB)':>10} {'SSIM':>8}")
+    for name, scores in rows.items():
+        p, s = np.mean(scores, axis=0)
+        print(f"{name:<24} {p:>10.2f} {s:>8.4f}")
+
+
+def cmd_info(args) -> None:
+    import mindspore as ms
+
+    from . import __version__
+    from . import budget as make_budget
+    from .device import available_targets
+    from .models import REGISTRY
+
+    b = make_budget()
+    print(f"course_lib {__version__} | MindSpore {ms.__version__} | NumPy {np.__version__} | "
+          f"Python {platform.python_version()} | {platform.machine()}")  # fmt: skip
+    print(f"devices available: {', '.join(available_targets())}")
+    print(f"budget: {b.name} (steps {b.steps}, batch {b.batch}, patch {b.patch})")
+    print("methods:")
+    for name, spec in sorted(REGISTRY.items()):
+        extra = f", x{spec.scale}" if spec.scale > 1 else ""
+        print(f"  {name:<14} [{spec.data_kind}{extra}] {spec.description}")
+
+
+# ------------------------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m course_lib", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,enhance,evaluate,info}")
+
+    def common(p, budget=True):
+        p.add_argument("--device", default="auto", help="auto (default), CPU, GPU or Ascend")
+        if budget:
+            p.add_argument(
+                "--budget", default=None, help="ci, class or full (default: $COURSE_BUDGET or class)"
+            )
+
+    p = sub.add_parser(
+        "train", help="train a method", description="Train a registered method with course_lib.train.fit."
+    )
+    p.add_argument("method", help="registered method name (see `info`)")
+    p.add_argument(
+        "--data", default="synthetic", help="'synthetic' (bundled photos) or a folder DIR with DIR/lq, DIR/gt"
+    )
+    p.add_argument("--steps", type=int, default=None, help="optimisation steps (default: the budget's)")
+    p.add_argument("--batch", type=int, default=None, help="global batch size (default: the budget's)")
+    p.add_argument("--lr", type=float, default=1e-4, help="peak learning rate of the cosine schedule (1e-4)")
+    p.add_argument("--grad-clip", type=float, default=None, help="clip the global gradient norm")
+    p.add_argument(
+        "--mode", choices=("graph", "pynative"), default="graph", help="compiled (default) or eager"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--ckpt-dir", default=None, help="checkpoint folder (default: runs/METHOD)")
+    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --ckpt-dir")
+    common(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "enhance", help="restore one image", description="Run a trained method on one image of any size."
+    )
+    p.add_argument("method")
+    p.add_argument("--weights", required=True, help="checkpoint with the network's weights")
+    p.add_argument("input", help="input image file")
+    p.add_argument("output", help="output image file (PNG recommended)")
+    common(p, budget=False)
+    p.set_defaults(func=cmd_enhance)
+
+    p = sub.add_parser("evaluate", help="PSNR/SSIM table against a classical baseline",
+                       description="Score a trained method and its classical baseline on image pairs.")  # fmt: skip
+    p.add_argument("method")
+    p.add_argument("--weights", required=True)
+    p.add_argument(
+        "--data", required=True, help="folder DIR with DIR/lq and DIR/gt, or 'synthetic' (held-out photos)"
+    )
+    common(p)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "info", help="versions, devices and registered methods", description="Show the set-up."
+    )
+    p.set_defaults(func=cmd_info)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    from .device import DeviceError
+    from .train import CheckpointError
+
+    try:
+        args.func(args)
+    except (ValueError, FileNotFoundError, DeviceError, CheckpointError, FloatingPointError) as e:
+        print(f"error: {' '.join(str(e).split())}", file=sys.stderr)  # one line, no traceback
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Models: one method per file, built from course_lib.layers; and the registry of trainable methods.
+
+``REGISTRY`` is a plain mapping from a method's name to how to train and run it (no import magic: each
+entry is written out below). The command line (``python -m course_lib train NAME``), the benchmark and
+the notebooks look methods up here::
+
+    spec = REGISTRY["baseline"]
+    net = spec.build()
+    history = fit(net, spec.loss_fn_factory(), data, steps=100)
+
+Data kinds: ``'paired'`` batches are ``(lq, gt)`` (``lq`` ``scale`` times smaller for super-resolution);
+``'unpaired_low_light'`` batches are ``(low,)`` (zero-reference training, no ground truth).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Dict
+
+DATA_KINDS = ("paired", "unpaired_low_light")
+
+
+@dataclasses.dataclass(frozen=True)
+class MethodSpec:
+    """How to build, train and run one method.
+
+    Attributes:
+        name: registry key, used on the command line.
+        build: ``build() -> nn.Cell`` with the method's default configuration.
+        loss_fn_factory: ``loss_fn_factory() -> loss_fn`` with ``loss_fn(net, batch) -> scalar`` (for
+            :func:`course_lib.train.fit`).
+        data_kind: 'paired' or 'unpaired_low_light' (see the module docstring).
+        description: one line for ``python -m course_lib info``.
+        pad_multiple: input height and width must be multiples of this (inference pads to it).
+        scale: output / input size ratio (super-resolution), else 1.
+    """
+
+    name: str
+    build: Callable
+    loss_fn_factory: Callable
+    data_kind: str
+    description: str
+    pad_multiple: int = 1
+    scale: int = 1
+
+    def __post_init__(self):
+        if self.data_kind not in DATA_KINDS:
+            raise ValueError(f"method {self.name!r}: data_kind {self.data_kind!r} is not one of {DATA_KINDS}")
+
+
+REGISTRY: Dict[str, MethodSpec] = {}
+
+
+def register(spec: MethodSpec) -> MethodSpec:
+    """Add ``spec`` to :data:`REGISTRY` (a name registered twice is an error)."""
+    if spec.name in REGISTRY:
+        raise ValueError(f"method {spec.name!r} is already registered")
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+def get_method(name: str) -> MethodSpec:
+    """The registered method ``name``; a ValueError lists the registered names otherwise."""
+    if name not in REGISTRY:
+        raise ValueError(f"unknown method {name!r}; registered methods: {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[name]
+
+
+def _aecr_loss():
+    from ..losses.dehaze import aecr_loss_fn
+
+    return aecr_loss_fn()  # L1 + 0.1 CR on VGG features (needs data_scripts/get_vgg.py)
+
+
+def _csd_loss():
+    from ..losses.contrastive import ContrastiveLoss
+    from ..losses.distill import csd_loss_fn
+    from ..losses.vgg import VGGFeatures
+
+    return csd_loss_fn(ContrastiveLoss(VGGFeatures()))
+
+
+def _edsr_l1_loss():
+    from ..losses.distill import width_l1_loss_fn
+
+    return width_l1_loss_fn(1.0)
+
+
+def _edsr_small_x2():
+    from .edsr import edsr
+
+    return edsr("small", 2, bicubic_skip=True)
+
+
+def _espcn_x2():
+    from .sr_simple import SubPixelSR
+
+    return SubPixelSR(2)
+
+
+def _aecrnet_tiny():
+    from .aecrnet import aecrnet_tiny
+
+    return aecrnet_tiny()
+
+
+def _register_all() -> None:
+    from . import baseline
+
+    entries = [
+        MethodSpec("baseline", baseline.baseline, baseline.l1_loss_fn, "paired",
+                   "3-conv residual CNN with L1 loss: the reference every method must beat"),
+        MethodSpec("aecrnet", _aecrnet_tiny, _aecr_loss, "paired",
+                   "AECR-Net (CVPR 2021) dehazing, tiny width; L1 + 0.1 contrastive regularisation", pad_multiple=4),
+        MethodSpec("espcn", _espcn_x2, baseline.l1_loss_fn, "paired",
+                   "sub-pixel CNN (ESPCN) x2 super-resolution, L1", scale=2),
+        MethodSpec("edsr", _edsr_small_x2, _edsr_l1_loss, "paired",
+                   "width-slimmable EDSR x2 (small config), L1 at full width", scale=2),
+        MethodSpec("csd", _edsr_small_x2, _csd_loss, "paired",
+                   "CSD (IJCAI 2021): slimmable EDSR x2, L1 student + L1 teacher + contrastive", scale=2),
+    ]  # fmt: skip
+    for spec in entries:
+        register(spec)
+
+
+_register_all()
