@@ -23,7 +23,9 @@ def test_crops_stay_aligned_at_scale_2_through_augmentation():
 
 
 def test_same_generator_state_gives_the_same_batch_and_indexing_is_fixed():
-    pairs = SyntheticPairs(_photos(), lambda img, rng: np.clip(img + rng.normal(0, 0.1, img.shape), 0, 1), patch=12)
+    pairs = SyntheticPairs(
+        _photos(), lambda img, rng: np.clip(img + rng.normal(0, 0.1, img.shape), 0, 1), patch=12
+    )
     a = pairs.sample_batch(np.random.default_rng(7), 3)
     b = pairs.sample_batch(np.random.default_rng(7), 3)
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
@@ -32,7 +34,9 @@ def test_same_generator_state_gives_the_same_batch_and_indexing_is_fixed():
 
 def test_lq_only_and_depths():
     depths = [np.ones((40, 36), np.float32)] * 2
-    pairs = SyntheticPairs(_photos(), lambda img, rng, d: img * 0.5 + 0 * d[..., None], patch=8, depths=depths, lq_only=True)
+    pairs = SyntheticPairs(
+        _photos(), lambda img, rng, d: img * 0.5 + 0 * d[..., None], patch=8, depths=depths, lq_only=True
+    )
     (lq,) = pairs.sample_batch(np.random.default_rng(0), 2)
     assert lq.shape == (2, 3, 8, 8) and lq.max() <= 0.5
 

@@ -50,7 +50,9 @@ def test_low_light_without_noise_is_exposure_times_gamma_in_linear_light():
 def test_low_light_noise_variance_follows_shot_plus_read():
     flat = np.full((200, 200, 3), 0.5, np.float32)
     clean_linear = 0.5 * degrade.srgb_to_linear(np.float64(0.5))
-    noisy = degrade.srgb_to_linear(degrade.low_light(flat, exposure=0.5, gamma=1.0, shot_noise=0.01, read_noise=1e-4))
+    noisy = degrade.srgb_to_linear(
+        degrade.low_light(flat, exposure=0.5, gamma=1.0, shot_noise=0.01, read_noise=1e-4)
+    )
     expected_std = np.sqrt(0.01 * clean_linear + 1e-4)
     assert noisy.std() == pytest.approx(expected_std, rel=0.1)
 

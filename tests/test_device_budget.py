@@ -42,7 +42,11 @@ def test_setup_on_this_machine(monkeypatch, capsys):
         warnings.simplefilter("error")  # the slow-kernel warning must not fire
         target = device.setup(seed=3)
     line = capsys.readouterr().out
-    assert target in ("CPU", "GPU", "Ascend") and "MindSpore 2.10" in line and f"course_lib {course_lib.__version__}" in line
+    assert (
+        target in ("CPU", "GPU", "Ascend")
+        and "MindSpore 2.10" in line
+        and f"course_lib {course_lib.__version__}" in line
+    )
     with pytest.raises(ValueError, match="unknown mode"):
         device.setup(mode="eager")
 

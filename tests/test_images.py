@@ -41,7 +41,9 @@ def test_bad_files_get_an_error_naming_file_and_problem(tmp_path):
     (tmp_path / "notes.png").write_text("not an image")
     with pytest.raises(ImageError, match=r"notes\.png: not an image file"):
         load_image(tmp_path / "notes.png")
-    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(tmp_path / "ok.png")
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(
+        tmp_path / "ok.png"
+    )
     data = (tmp_path / "ok.png").read_bytes()
     (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
     with pytest.raises(ImageError, match=r"cut\.png: the image is corrupt or truncated"):

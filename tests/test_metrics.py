@@ -39,7 +39,9 @@ def test_y_channel_crop_border_and_data_range_follow_the_formula():
     weights = np.array([65.481, 128.553, 24.966]) / 255
     y = lambda im: im[4:-4, 4:-4] @ weights + 16 / 255
     mse = np.mean((y(x) - y(ref)) ** 2)
-    assert metrics.psnr(x, ref, crop_border=4, y_channel=True) == pytest.approx(10 * math.log10(1 / mse), abs=1e-9)
+    assert metrics.psnr(x, ref, crop_border=4, y_channel=True) == pytest.approx(
+        10 * math.log10(1 / mse), abs=1e-9
+    )
     assert metrics.psnr(x * 255, ref * 255, data_range=255) == pytest.approx(metrics.psnr(x, ref), abs=1e-9)
     expected = skm.structural_similarity(
         y(x), y(ref), data_range=1.0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False

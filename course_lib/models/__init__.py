@@ -104,6 +104,27 @@ def _aecrnet_tiny():
     return aecrnet_tiny()
 
 
+def _zero_dce():
+    from .zero_dce import ZeroDCE
+
+    return ZeroDCE()
+
+
+def _zero_dce_pp():
+    from .zero_dce import ZeroDCEPP
+
+    return ZeroDCEPP(scale_factor=1)  # trained at full resolution; enhance at scale 12 for speed
+
+
+def _zero_reference_loss(tv_weight):
+    def factory():
+        from ..losses.zero_reference import make_loss_fn
+
+        return make_loss_fn(tv_weight)
+
+    return factory
+
+
 def _register_all() -> None:
     from . import baseline
 
@@ -112,6 +133,10 @@ def _register_all() -> None:
                    "3-conv residual CNN with L1 loss: the reference every method must beat"),
         MethodSpec("aecrnet", _aecrnet_tiny, _aecr_loss, "paired",
                    "AECR-Net (CVPR 2021) dehazing, tiny width; L1 + 0.1 contrastive regularisation", pad_multiple=4),
+        MethodSpec("zero_dce", _zero_dce, _zero_reference_loss(200.0), "unpaired_low_light",
+                   "Zero-DCE (CVPR 2020) low-light enhancement, four non-reference losses"),
+        MethodSpec("zero_dce_pp", _zero_dce_pp, _zero_reference_loss(1600.0), "unpaired_low_light",
+                   "Zero-DCE++ (TPAMI 2021): depthwise-separable DCE-Net, one shared curve map"),
         MethodSpec("espcn", _espcn_x2, baseline.l1_loss_fn, "paired",
                    "sub-pixel CNN (ESPCN) x2 super-resolution, L1", scale=2),
         MethodSpec("edsr", _edsr_small_x2, _edsr_l1_loss, "paired",
