@@ -2,6 +2,7 @@
 
     python benchmarks/sr_quality.py                          # train EDSR 'small' x2 briefly, then measure
     python benchmarks/sr_quality.py --loss csd --steps 400   # CSD (needs data_scripts/get_vgg.py first)
+    python benchmarks/sr_quality.py --bicubic-skip --loss csd student --widths 1 0.25   # CSD vs alone
     python benchmarks/sr_quality.py --weights net.ckpt       # measure trained weights, no training
     python benchmarks/sr_quality.py --model subpixel         # the first notebook's ESPCN
 
@@ -13,7 +14,9 @@ upscaling of the same LR image. Time is milliseconds per image of the network's 
 
 Training, when no ``--weights``: ``course_lib.train.fit`` on crops of the training photos for
 ``--steps`` steps (default: the budget's), loss 'joint' = L1 at width 1 + L1 at the student width (CSD
-without the contrastive term), 'csd' = the full CSD loss, 'l1' = width 1 only. Keep it short on a CPU.
+without the contrastive term), 'csd' = the full CSD loss, 'l1' = width 1 only, 'student' = L1 at the
+student width only (the student trained alone). Several losses (``--loss csd student``) train one fresh
+network each, from the same seed on the same batches, and share one table. Keep it short on a CPU.
 Output: a table on stdout, and JSON with ``--json``.
 """
 
@@ -58,17 +61,19 @@ def build(args):
     return edsr(args.config, args.scale, bicubic_skip=args.bicubic_skip), args.widths
 
 
-def train(net, args, budget):
+def train(net, args, budget, loss):
     from course_lib.train import fit
 
     if args.model == "subpixel":
         loss_fn = _plain_l1
-    elif args.loss == "csd":
+    elif loss == "csd":
         from course_lib.losses.contrastive import ContrastiveLoss, VGGFeatures
 
         loss_fn = csd_loss_fn(ContrastiveLoss(VGGFeatures()), student_width=min(args.widths))
-    elif args.loss == "joint":
+    elif loss == "joint":
         loss_fn = csd_loss_fn(None, student_width=min(args.widths))
+    elif loss == "student":
+        loss_fn = width_l1_loss_fn(min(args.widths))
     else:
         loss_fn = width_l1_loss_fn(1.0)
     s = args.scale
@@ -111,7 +116,10 @@ def main(argv=None):
     parser.add_argument("--widths", type=float, nargs="+", default=[1.0, 0.5, 0.25])
     parser.add_argument("--bicubic-skip", action="store_true", help="EDSR learns the residual over bicubic")
     parser.add_argument("--weights", type=Path, default=None, help="MindSpore checkpoint of the network")
-    parser.add_argument("--loss", choices=("joint", "csd", "l1"), default="joint")
+    parser.add_argument(
+        "--loss", choices=("joint", "csd", "l1", "student"), nargs="+", default=["joint"],
+        help="one or more; each trains its own network from the same seed",
+    )  # fmt: skip
     parser.add_argument("--steps", type=int, default=None, help="training steps (default: the budget's)")
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--max-side", type=int, default=None, help="shrink photos to this longer side")
@@ -122,17 +130,22 @@ def main(argv=None):
     from course_lib.device import setup
 
     budget = course_lib.budget()
-    setup(seed=0, mode="graph")
-    net, widths = build(args)
-    train_seconds = None
-    if args.weights is not None:
-        ms.load_param_into_net(net, ms.load_checkpoint(str(args.weights)), strict_load=True)
-    else:
-        train_seconds, history = train(net, args, budget)
-        print(
-            f"trained {len(history.losses)} steps in {train_seconds:.1f} s, last loss {history.losses[-1]:.4f}"
-        )
-    net.set_train(False)
+    losses = [None] if args.weights is not None or args.model == "subpixel" else args.loss
+    nets, train_seconds = [], {}
+    for loss in losses:
+        setup(seed=0, mode="graph")  # the same initial weights and batches for every loss
+        net, widths = build(args)
+        if args.weights is not None:
+            ms.load_param_into_net(net, ms.load_checkpoint(str(args.weights)), strict_load=True)
+        else:
+            seconds, history = train(net, args, budget, loss)
+            train_seconds[loss or args.model] = seconds
+            print(
+                f"{loss or args.model}: trained {len(history.losses)} steps in {seconds:.1f} s, "
+                f"last loss {history.losses[-1]:.4f}"
+            )
+        net.set_train(False)
+        nets.append((loss, net))
 
     s = args.scale
     max_side = args.max_side or budget.demo_size
@@ -144,24 +157,33 @@ def main(argv=None):
     ]
 
     rows = [{"method": "bicubic", "params": 0, "psnr_y": dict(zip(HELDOUT, bicubic)), "ms": None}]
-    for w in widths:
-        cell = net if w is None else AtWidth(net, w)
-        scores, times = measure(cell, lr_images, hr_images, s, args.repeats)
-        params = net.count_active_params(w) if w is not None else sum(p.size for p in net.trainable_params())
-        name = f"{args.model} x{s}" + ("" if w is None else f" width {w:g}")
-        rows.append(
-            {
-                "method": name,
-                "params": int(params),
-                "psnr_y": dict(zip(HELDOUT, scores)),
-                "ms": dict(zip(HELDOUT, times)),
-            }
-        )
+    for loss, net in nets:
+        for w in widths:
+            cell = net if w is None else AtWidth(net, w)
+            scores, times = measure(cell, lr_images, hr_images, s, args.repeats)
+            params = (
+                net.count_active_params(w) if w is not None else sum(p.size for p in net.trainable_params())
+            )
+            name = (
+                f"{args.model} x{s}"
+                + ("" if w is None else f" w{w:g}")
+                + ("" if loss is None else f" {loss}")
+            )
+            rows.append(
+                {
+                    "method": name,
+                    "loss": loss,
+                    "width": w,
+                    "params": int(params),
+                    "psnr_y": dict(zip(HELDOUT, scores)),
+                    "ms": dict(zip(HELDOUT, times)),
+                }
+            )
 
     size = " / ".join(f"{hr.shape[1]}x{hr.shape[0]}" for hr in hr_images)
     print(f"\nx{s} on held-out photos ({size}), PSNR-Y dB with {s}-pixel shave; ms per image (forward)")
     print(
-        f"{'method':<26}{'params':>10}"
+        f"{'method':<30}{'params':>10}"
         + "".join(f"{n:>10}" for n in HELDOUT)
         + f"{'mean':>8}{'gain':>7}{'ms':>9}"
     )
@@ -170,15 +192,23 @@ def main(argv=None):
         vals = list(row["psnr_y"].values())
         ms_text = "" if row["ms"] is None else f"{np.mean(list(row['ms'].values())):9.1f}"
         print(
-            f"{row['method']:<26}{row['params']:>10,}" + "".join(f"{v:10.2f}" for v in vals)
+            f"{row['method']:<30}{row['params']:>10,}" + "".join(f"{v:10.2f}" for v in vals)
             + f"{np.mean(vals):8.2f}{np.mean(vals) - base:+7.2f}{ms_text}"
         )  # fmt: skip
+    if len(nets) > 1 and widths[0] is not None:  # several losses: each width's difference to the first loss
+        first = nets[0][0]
+        for w in widths:
+            mean = {
+                r["loss"]: float(np.mean(list(r["psnr_y"].values()))) for r in rows if r.get("width") == w
+            }
+            for loss, _ in nets[1:]:
+                print(f"width {w:g}: {first} - {loss} = {mean[first] - mean[loss]:+.3f} dB (mean PSNR-Y)")
     if args.json:
         meta = {
             "budget": budget.name,
             "scale": s,
             "steps": args.steps or budget.steps,
-            "train_seconds": train_seconds,
+            "train_seconds": train_seconds or None,
         }
         args.json.write_text(json.dumps({"config": vars(args) | meta, "rows": rows}, indent=2, default=str))
     return rows

@@ -7,8 +7,9 @@ os.environ.setdefault("GLOG_v", "3")
 os.environ.setdefault("COURSE_BUDGET", "ci")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-import course_lib  # noqa: E402,F401  (sets ONEDNN_MAX_CPU_ISA before MindSpore's first op)
 import pytest  # noqa: E402
+
+import course_lib  # noqa: E402,F401  (sets ONEDNN_MAX_CPU_ISA before MindSpore's first op)
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE_DATA = REPO.parent / "shared" / "reference_data"
@@ -17,3 +18,10 @@ REFERENCE_DATA = REPO.parent / "shared" / "reference_data"
 @pytest.fixture(scope="session")
 def reference_data() -> Path:
     return REFERENCE_DATA
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Free MindSpore cells while their module is alive: at interpreter exit their ``__del__`` prints noise."""
+    import gc
+
+    gc.collect()
