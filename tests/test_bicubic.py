@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from conftest import REFERENCE_DATA
 from PIL import Image
 
+from conftest import REFERENCE_DATA
 from course_lib.data import load_image, photo
 from course_lib.data.degrade import bicubic_downscale, bicubic_upscale, imresize, modcrop
 from course_lib.metrics import psnr

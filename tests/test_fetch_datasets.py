@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO
 from PIL import Image
+
+from conftest import REPO
 
 spec = importlib.util.spec_from_file_location("fetch_datasets", REPO / "data_scripts" / "fetch_datasets.py")
 fetch = importlib.util.module_from_spec(spec)
