@@ -10,6 +10,7 @@ steps (the first compiles), then the median of ``--steps`` timed steps. Columns:
 
 * graph      - the step compiled in GRAPH_MODE (what ``fit`` uses by default);
 * pynative   - the same step eagerly;
+* graph+block - the compiled step after ``launch_blocking()`` (does the setting cost graph mode anything?);
 * pyn+block  - PyNative after ``mindspore.runtime.launch_blocking()`` (synchronous kernel launch);
 * torch      - the same network and loss in PyTorch eager, for methods with a PyTorch twin below, when
   ``--torch-python`` (default: this interpreter) can import torch. torch is not a course dependency.
@@ -31,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-COLUMNS = ("graph", "pynative", "pyn+block", "torch")
+COLUMNS = ("graph", "graph+block", "pynative", "pyn+block", "torch")
 
 
 def rss_mb() -> float:
@@ -57,9 +58,9 @@ def child_mindspore(method: str, column: str, batch: int, patch: int, warmup: in
     # isort: on
 
     ms.set_device("CPU")
-    if column == "pyn+block":
+    if column.endswith("+block"):
         ms.runtime.launch_blocking()
-    ms.set_context(mode=ms.GRAPH_MODE if column == "graph" else ms.PYNATIVE_MODE)
+    ms.set_context(mode=ms.GRAPH_MODE if column.startswith("graph") else ms.PYNATIVE_MODE)
     base = rss_mb()
     spec = get_method(method)
     net = spec.build()

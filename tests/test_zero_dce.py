@@ -333,3 +333,10 @@ def test_fetch_weights_checksums_and_offline_download(tmp_path):
     with pytest.raises(fw.ChecksumError, match="expected"):
         fw.fetch("zero_dce", tmp_path / "cache2", url=bad.as_uri(), quiet=True)
     assert list((tmp_path / "cache2").iterdir()) == []
+
+
+def test_colour_constancy_gradient_is_finite_when_channel_means_are_equal():
+    # A saturated or black crop has equal channel means; sqrt's gradient at 0 was NaN and killed training.
+    grey = ms.Tensor(np.full((2, 3, 8, 8), 0.5, np.float32))
+    grad = ms.grad(lambda t: zr.color_constancy_loss(t))(grey).asnumpy()
+    assert np.isfinite(grad).all()

@@ -88,7 +88,9 @@ def color_constancy_loss(enhanced):
     m = enhanced.mean(axis=(2, 3))  # (N, 3)
     m_r, m_g, m_b = m[:, 0], m[:, 1], m[:, 2]
     d_rg, d_rb, d_gb = (m_r - m_g) ** 2, (m_r - m_b) ** 2, (m_b - m_g) ** 2
-    return ops.sqrt(d_rg**2 + d_rb**2 + d_gb**2).mean()
+    # sqrt's gradient is infinite at 0 (equal channel means, e.g. a black or saturated crop): the floor
+    # keeps training finite and changes no value above it.
+    return ops.sqrt(ops.maximum(d_rg**2 + d_rb**2 + d_gb**2, 1e-20)).mean()
 
 
 def illumination_smoothness_loss(curve_maps):
