@@ -13,6 +13,7 @@ from pathlib import Path
 import mindspore as ms
 import numpy as np
 import pytest
+from toy_data import Toy
 
 from course_lib.models import REGISTRY
 from course_lib.train import CheckpointError, fit, latest_checkpoint, load_checkpoint, save_checkpoint
@@ -28,6 +29,7 @@ CHILD = textwrap.dedent(
     """
     import json, os, signal, sys
     sys.path.insert(0, {repo!r})
+    sys.path.insert(0, {tests!r})
     import course_lib
     import mindspore as ms
     import numpy as np
@@ -37,18 +39,15 @@ CHILD = textwrap.dedent(
     kill_kind, _, kill_n = os.environ.get("KILL_AT", "none:0").partition(":")
     kill_n = int(kill_n)
 
-    class Toy:
-        def __init__(self):
-            self.gt = np.random.default_rng(1).random((6, 3, 12, 12), dtype=np.float32)
-            self.calls = 0
+    from toy_data import Toy as ToyData
+
+    class Toy(ToyData):
+        calls = 0
         def sample_batch(self, rng, n):
             self.calls += 1
             if kill_kind == "sample" and self.calls == {batch} * (kill_n - 1) + 1:
                 os.kill(os.getpid(), signal.SIGKILL)
-            i = rng.integers(0, 6, n)
-            y, x = rng.integers(0, 5, 2)
-            gt = self.gt[i, :, y : y + 8, x : x + 8]
-            return gt * np.float32(0.5) + np.float32(0.2), gt
+            return super().sample_batch(rng, n)
 
     renames = [0]
     real_replace = os.replace
@@ -67,20 +66,7 @@ CHILD = textwrap.dedent(
     np.savez(sys.argv[2], **{{p.name: p.asnumpy() for p in net.get_parameters()}})
     json.dump(h.to_dict(), open(sys.argv[3], "w"))
     """
-).format(repo=str(REPO), steps=STEPS, batch=BATCH)
-
-
-class Toy:
-    """The same data as the child's."""
-
-    def __init__(self):
-        self.gt = np.random.default_rng(1).random((6, 3, 12, 12), dtype=np.float32)
-
-    def sample_batch(self, rng, n):
-        i = rng.integers(0, 6, n)
-        y, x = rng.integers(0, 5, 2)
-        gt = self.gt[i, :, y : y + 8, x : x + 8]
-        return gt * np.float32(0.5) + np.float32(0.2), gt
+).format(repo=str(REPO), tests=str(REPO / "tests"), steps=STEPS, batch=BATCH)
 
 
 @pytest.fixture(scope="module")

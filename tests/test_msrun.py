@@ -11,6 +11,7 @@ from pathlib import Path
 
 import mindspore as ms
 import numpy as np
+from toy_data import Toy
 
 from course_lib.models import REGISTRY
 from course_lib.train import fit
@@ -23,20 +24,14 @@ WORKER = textwrap.dedent(
     """
     import json, os, sys
     sys.path.insert(0, {repo!r})
+    sys.path.insert(0, {tests!r})
     import course_lib
     import mindspore as ms
     import numpy as np
     from course_lib.models import REGISTRY
     from course_lib.train import fit
 
-    class Toy:
-        def __init__(self):
-            self.gt = np.random.default_rng(1).random((6, 3, 12, 12), dtype=np.float32)
-        def sample_batch(self, rng, n):
-            i = rng.integers(0, 6, n)
-            y, x = rng.integers(0, 5, 2)
-            gt = self.gt[i, :, y : y + 8, x : x + 8]
-            return gt * np.float32(0.5) + np.float32(0.2), gt
+    from toy_data import Toy
 
     out = sys.argv[1]
     ms.set_device("CPU")
@@ -47,18 +42,7 @@ WORKER = textwrap.dedent(
     rank = os.environ["RANK_ID"]
     np.savez(os.path.join(out, f"w{{rank}}.npz"), **{{p.name: p.asnumpy() for p in net.get_parameters()}})
     """
-).format(repo=str(REPO), steps=STEPS, batch=BATCH)
-
-
-class Toy:
-    def __init__(self):
-        self.gt = np.random.default_rng(1).random((6, 3, 12, 12), dtype=np.float32)
-
-    def sample_batch(self, rng, n):
-        i = rng.integers(0, 6, n)
-        y, x = rng.integers(0, 5, 2)
-        gt = self.gt[i, :, y : y + 8, x : x + 8]
-        return gt * np.float32(0.5) + np.float32(0.2), gt
+).format(repo=str(REPO), tests=str(REPO / "tests"), steps=STEPS, batch=BATCH)
 
 
 def free_port() -> int:
