@@ -7,6 +7,8 @@ forward, gradients, the mean over ``msrun`` ranks, optional clipping, the optimi
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import os
 import sys
@@ -81,6 +83,20 @@ class TrainStep(nn.TrainOneStepCell):
         if self.grad_clip > 0:
             grads = _clip_by_global_norm(grads, self.grad_clip)
         return ops.depend(loss, self.optimizer(grads))
+
+
+@contextlib.contextmanager
+def _quiet_mindspore_log():
+    """Raise MindSpore's Python logger to ERROR for the duration (its warnings go to stderr)."""
+    from mindspore import log as ms_log
+
+    logger = ms_log._get_logger()  # MindSpore's own logger ('ME.mindspore.log.<pid>')
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _interactive() -> bool:
@@ -169,7 +185,8 @@ def fit(
     if found is not None:
         params, meta = load_checkpoint(found)
         params.pop("learning_rate", None)  # the schedule is rebuilt from the arguments
-        not_loaded, _ = ms.load_param_into_net(train_step, params)
+        with _quiet_mindspore_log():  # it warns that the popped learning_rate was not loaded
+            not_loaded, _ = ms.load_param_into_net(train_step, params)
         missing = [name for name in not_loaded if name != "learning_rate"]
         if missing:
             raise ValueError(
