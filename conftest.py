@@ -1,4 +1,5 @@
-"""Test settings: quiet MindSpore, the 'ci' budget, and course_lib imported before MindSpore."""
+"""Test settings for tests/ and notebooks/ (nbval kernels inherit them): quiet MindSpore, the `ci` budget,
+and course_lib imported before MindSpore."""
 
 import os
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest  # noqa: E402
 
 import course_lib  # noqa: E402,F401  (sets ONEDNN_MAX_CPU_ISA before MindSpore's first op)
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parent
 REFERENCE_DATA = REPO.parent / "shared" / "reference_data"
 
 
