@@ -39,6 +39,21 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kB
 
 
+def time_steps(one_step, warmup: int, steps: int, import_mb: float) -> dict:
+    """Run ``one_step`` ``warmup + steps`` times: median ms of the timed steps, first-step s, peak memory."""
+    times = []
+    for _ in range(warmup + steps):
+        t0 = time.perf_counter()
+        one_step()  # returns only when the step has finished
+        times.append(time.perf_counter() - t0)
+    return {
+        "ms": 1000 * float(np.median(times[warmup:])),
+        "first_s": times[0],
+        "peak_mb": rss_mb(),
+        "import_mb": import_mb,
+    }
+
+
 def batch_for(kind: str, scale: int, batch: int, patch: int):
     rng = np.random.default_rng(0)
     gt = rng.random((batch, 3, patch, patch), dtype=np.float32)
@@ -66,17 +81,7 @@ def child_mindspore(method: str, column: str, batch: int, patch: int, warmup: in
     net = spec.build()
     step = TrainStep(net, spec.loss_fn_factory(), nn.Adam(net.trainable_params(), 1e-4))
     data = [ms.Tensor(a) for a in batch_for(spec.data_kind, spec.scale, batch, patch)]
-    times = []
-    for _ in range(warmup + steps):
-        t0 = time.perf_counter()
-        step(*data).asnumpy()
-        times.append(time.perf_counter() - t0)
-    return {
-        "ms": 1000 * float(np.median(times[warmup:])),
-        "first_s": times[0],
-        "peak_mb": rss_mb(),
-        "import_mb": base,
-    }
+    return time_steps(lambda: step(*data).asnumpy(), warmup, steps, base)
 
 
 def torch_baseline():
@@ -106,21 +111,15 @@ def child_torch(method: str, kind: str, scale: int, batch: int, patch: int, warm
     net, loss_fn = TORCH_TWINS[method]()
     opt = torch.optim.Adam(net.parameters(), 1e-4)
     data = [torch.from_numpy(a) for a in batch_for(kind, scale, batch, patch)]
-    times = []
-    for _ in range(warmup + steps):
-        t0 = time.perf_counter()
+
+    def one_step():
         opt.zero_grad()
         loss = loss_fn(net, *data)
         loss.backward()
         opt.step()
         loss.item()
-        times.append(time.perf_counter() - t0)
-    return {
-        "ms": 1000 * float(np.median(times[warmup:])),
-        "first_s": times[0],
-        "peak_mb": rss_mb(),
-        "import_mb": base,
-    }
+
+    return time_steps(one_step, warmup, steps, base)
 
 
 def run_child(python: str, args: list) -> dict:

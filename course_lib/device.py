@@ -160,6 +160,13 @@ def setup(device: str = "auto", seed: int = 0, mode: str = "pynative", verbose: 
     ms.set_context(mode=ms.PYNATIVE_MODE if mode == "pynative" else ms.GRAPH_MODE)
     seed_everything(seed)
     if target == "CPU":
+        if mode == "pynative":
+            # Synchronous kernel launch: PyNative training steps ran 1.3-4.4x faster on the 2-core CPU, while
+            # compiled steps moved by -15 % to +40 % (benchmarks/train_step.py, 2026-11-22): eager sessions only.
+            try:
+                ms.runtime.launch_blocking()
+            except RuntimeError:  # set too late in this process: only speed is lost
+                pass
         check_cpu_speed()
     if verbose:
         from . import __version__
