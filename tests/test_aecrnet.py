@@ -56,6 +56,32 @@ def test_tiny_output_shape_range_and_size_check():
         net(ms.Tensor(np.zeros((1, 3, 30, 32), np.float32)))
 
 
+@pytest.mark.parametrize("head", ["tanh", "residual", "k_estimate"])
+def test_output_heads_against_numpy(head):
+    """With up3's weights zeroed and its bias c, the head alone decides the output (module docstring)."""
+    net = aecrnet_tiny(head=head)
+    assert count(net) == count(aecrnet_tiny())  # the heads add no parameters
+    conv = net.up3[1]
+    c = np.array([0.3, -0.2, 0.5], np.float32)
+    conv.weight.set_data(ms.Tensor(np.zeros(conv.weight.shape, np.float32)))
+    conv.bias.set_data(ms.Tensor(c))
+    x = np.random.default_rng(6).random((2, 3, 8, 12), dtype=np.float32)
+    c = c[None, :, None, None]
+    expected = {
+        "tanh": np.tanh(c) + 0 * x,
+        "residual": x + np.tanh(c),
+        "k_estimate": (1 + c) * (x - 1) + 1,  # AOD-Net: J = K (I - 1) + 1
+    }[head]
+    np.testing.assert_allclose(net(ms.Tensor(x)).asnumpy(), expected, atol=1e-6)
+
+
+def test_head_arguments():
+    with pytest.raises(ValueError, match="head must be one of"):
+        AECRNet(head="sigmoid")
+    with pytest.raises(ValueError, match="in_channels == out_channels"):
+        AECRNet(in_channels=4, out_channels=3, head="residual")
+
+
 def test_deform_impls_give_the_same_network():
     a = aecrnet_tiny()
     b = aecrnet_tiny(deform_impl="op")
@@ -134,13 +160,14 @@ def test_aecr_loss_arguments():
     np.testing.assert_allclose(float(l1_only(Halve(), (ones, ones * 0)).asnumpy()), 0.5)
 
 
-def test_tiny_aecrnet_loss_falls_in_graph_mode():
+@pytest.mark.parametrize("head", ["tanh", "k_estimate"])
+def test_tiny_aecrnet_loss_falls_in_graph_mode(head):
     from course_lib.train import fit
 
     rng = np.random.default_rng(5)
     clear = rng.random((2, 3, 16, 16)).astype(np.float32)
     hazy = (0.6 * clear + 0.4 * 0.9).astype(np.float32)  # I = J t + A (1 - t), t = 0.6, A = 0.9
-    net = aecrnet_tiny(num_feat=8)
+    net = aecrnet_tiny(num_feat=8, head=head)
     history = fit(
         net,
         aecr_loss_fn(StubFeatures(), mode="full"),

@@ -30,6 +30,18 @@ Parameter count (F = 64): 2,614,229 = 1,205,089 (one FA block) + 652,315 (one DC
 + 756,823 (convs of the encoder/decoder, the pre conv included) + 2 (mixup scalars). With six separate
 FA blocks and two separate DCNs (``share_weights=False``) it would be 9,291,989.
 
+Output heads (``head=``), an ablation for laptop-scale training, not part of the paper:
+
+* ``'tanh'`` (official): ``tanh(up3(.))``. Every detail of the output must pass through the 4x bottleneck
+  and back.
+* ``'residual'``: ``x + tanh(up3(.))``, a global residual (as in FFA-Net): the network predicts a correction.
+* ``'k_estimate'``: AOD-Net's reformulated scattering model (Li et al., ICCV 2017, Eq. (4) with b = 1):
+  ``K = 1 + up3(.)``, ``J = K * (x - 1) + 1``. With A = 1 the exact inverse of ``I = J t + A (1 - t)`` is
+  K = 1/t, so the network only has to estimate a smooth map, and the full-resolution product with x
+  keeps the detail.
+
+``benchmarks/dehaze_quality.py --head`` measures them against the dark channel prior (README).
+
 H and W must be multiples of 4 (two stride-2 convs down, two transposed convs back up).
 Slow on CPU: the FA block's two 3x3 convs at 4F channels and the deformable conv; ``AECRNet.tiny()``
 (F = 16) trains in minutes on 64x64 patches.
@@ -40,6 +52,8 @@ from mindspore import nn, ops
 from ..layers.attention import FABlock
 from ..layers.deform import DeformConv2d
 from ..layers.mixup import MIX1_INIT, MIX2_INIT, AdaptiveMixup
+
+HEADS = ("tanh", "residual", "k_estimate")
 
 
 def _reflect_conv7(in_channels, out_channels):
@@ -69,9 +83,12 @@ class AECRNet(nn.Cell):
         share_weights: True (official) reuses one FA block and one DCN; False builds separate ones,
             a different and about 3.6x larger model, for the ablation of the sharing.
         deform_impl: 'sampling' (default, faster on CPU) or 'op' (``ops.deformable_conv2d``).
+        head: 'tanh' (official), 'residual' or 'k_estimate' (module docstring); the last two need
+            in_channels == out_channels and add no parameters.
 
     Input x: (N, in_channels, H, W) float32 in [0, 1], H and W multiples of 4.
-    Output: (N, out_channels, H, W) float32 in (-1, 1) (tanh); the clean image lives in [0, 1].
+    Output: (N, out_channels, H, W) float32; in (-1, 1) with the official tanh head. The clean image
+    lives in [0, 1]: clamp before metrics.
     """
 
     def __init__(
@@ -83,8 +100,14 @@ class AECRNet(nn.Cell):
         num_dcn=2,
         share_weights=True,
         deform_impl="sampling",
+        head="tanh",
     ):
         super().__init__()
+        if head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {head!r}")
+        if head != "tanh" and in_channels != out_channels:
+            raise ValueError(f"head {head!r} combines input and output: needs in_channels == out_channels")
+        self.head = head
         if num_feat < 2 or (4 * num_feat) % 8 != 0:
             raise ValueError(
                 f"num_feat must be an even number >= 2 (4*num_feat divisible by 8), got {num_feat}"
@@ -130,7 +153,12 @@ class AECRNet(nn.Cell):
         x_up1 = ops.relu(self.up1(mixed))
         x_up1 = self.mix2(x_down2, x_up1)
         x_up2 = ops.relu(self.up2(x_up1))
-        return ops.tanh(self.up3(x_up2))
+        out = self.up3(x_up2)
+        if self.head == "residual":
+            return x + ops.tanh(out)
+        if self.head == "k_estimate":
+            return (1.0 + out) * (x - 1.0) + 1.0  # J = K (I - 1) + 1, K = 1 + out (AOD-Net, b = 1)
+        return ops.tanh(out)
 
 
 def aecrnet(**kwargs):
