@@ -50,6 +50,7 @@ Slow on CPU: the FA block's two 3x3 convs at 4F channels and the deformable conv
 from mindspore import nn, ops
 
 from ..layers.attention import FABlock
+from ..layers.conv_transpose import ConvTranspose2d
 from ..layers.deform import DeformConv2d
 from ..layers.mixup import MIX1_INIT, MIX2_INIT, AdaptiveMixup
 
@@ -67,9 +68,8 @@ def _down(in_channels, out_channels):
 
 
 def _up(in_channels, out_channels):
-    return nn.Conv2dTranspose(
-        in_channels, out_channels, 3, stride=2, pad_mode="pad", padding=1, output_padding=1, has_bias=True
-    )
+    # PyTorch semantics: MindSpore's nn.Conv2dTranspose leaves the output_padding row at the bias.
+    return ConvTranspose2d(in_channels, out_channels, 3, stride=2, padding=1, output_padding=1)
 
 
 class AECRNet(nn.Cell):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from mindspore import nn, ops
 
+from ..layers.conv_transpose import ConvTranspose2d
 from ..layers.pixel_shuffle import PixelShuffle
 
 
@@ -100,15 +101,9 @@ class TransposedConvSR(nn.Cell):
             _activation(activation),
         )
         pad = (kernel_size - scale + 1) // 2
-        self.upsample = nn.Conv2dTranspose(
-            num_feat // 2,
-            in_channels,
-            kernel_size,
-            stride=scale,
-            pad_mode="pad",
-            padding=pad,
+        self.upsample = ConvTranspose2d(  # PyTorch semantics (layers.conv_transpose: the last-row trap)
+            num_feat // 2, in_channels, kernel_size, stride=scale, padding=pad,
             output_padding=(kernel_size - scale) % 2,
-            has_bias=True,
         )
 
     def construct(self, x):
