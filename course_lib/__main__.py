@@ -40,12 +40,7 @@ def synthetic_degradation(spec):
     if spec.scale > 1:
         return (lambda img, rng: degrade.bicubic_downscale(img, spec.scale)), False
 
-    def hazy(img, rng):  # RESIDE-like: mean transmission 0.3-0.7, airlight 0.7-1.0
-        depth = degrade.depth_prior(img.shape[:2])
-        beta = degrade.beta_for_transmission(depth, rng.uniform(0.3, 0.7))
-        return degrade.haze(img, depth, beta, airlight=rng.uniform(0.7, 1.0))
-
-    return hazy, False
+    return degrade.random_haze, False  # homogeneous or non-homogeneous, half each
 
 
 def _crop_to_scale(images, scale):
@@ -86,9 +81,24 @@ def eval_pairs(source):
 
 # ------------------------------------------------------------------------------------------- model
 def load_weights(net, path, method: str):
+    """``--weights``: 'course' (the shipped course weights), an official PyTorch ``.pth`` (converted through
+    ``course_lib.convert``, read without running pickled code) or a MindSpore ``.ckpt``."""
     import mindspore as ms
 
+    if str(path) == "course":
+        from . import weights
+
+        return weights.load_into(net, method)
     path = Path(path)
+    if path.suffix in (".pth", ".pt") and path.is_file():
+        import pickle
+
+        from .convert import load_official_weights
+
+        try:
+            return load_official_weights(net, path)
+        except (pickle.UnpicklingError, EOFError, KeyError) as e:
+            raise UsageError(f"{path}: not a PyTorch state dict course_lib can read safely ({e})") from None
     if not path.is_file():
         raise UsageError(
             f"weights file {path} does not exist; train first (python -m course_lib train {method})"
@@ -184,7 +194,12 @@ def cmd_evaluate(args) -> None:
     device.setup(args.device, verbose=False)
     net = load_weights(spec.build(), args.weights, args.method)
     net.set_train(False)
-    pairs = list(eval_pairs(open_data(args.data, spec, make_budget(args.budget), train=False)))
+    if args.data == "synthetic":  # the held-out test sets every quality figure uses (course_lib.data.heldout)
+        from .quality import test_sets
+
+        pairs = [(lq, gt) for triples in test_sets(args.method).values() for _, lq, gt in triples]
+    else:
+        pairs = list(eval_pairs(open_data(args.data, spec, make_budget(args.budget), train=False)))
     base_name, base_fn = classical_baseline(spec)
     rows = {base_name: [], args.method: []}
     if spec.scale == 1:
@@ -260,7 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
         "enhance", help="restore one image", description="Run a trained method on one image of any size."
     )
     p.add_argument("method")
-    p.add_argument("--weights", required=True, help="checkpoint with the network's weights")
+    p.add_argument("--weights", required=True,
+                   help="'course' (shipped course weights), a MindSpore .ckpt, or an official PyTorch .pth")  # fmt: skip
     p.add_argument("input", help="input image file")
     p.add_argument("output", help="output image file (PNG recommended)")
     common(p, budget=False)
@@ -269,7 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="PSNR/SSIM table against a classical baseline",
                        description="Score a trained method and its classical baseline on image pairs.")  # fmt: skip
     p.add_argument("method")
-    p.add_argument("--weights", required=True)
+    p.add_argument(
+        "--weights", required=True, help="'course', a MindSpore .ckpt, or an official PyTorch .pth"
+    )
     p.add_argument(
         "--data", required=True, help="folder DIR with DIR/lq and DIR/gt, or 'synthetic' (held-out photos)"
     )

@@ -54,7 +54,9 @@ def test_last_row_is_computed_where_mindspore_nn_leaves_the_bias():
     ours = ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1, has_bias=False)
     ours.weight.set_data(ms.Tensor(w))
     np.testing.assert_allclose(ours(ms.Tensor(x)).asnumpy(), expected, atol=1e-5)
-    theirs = nn.Conv2dTranspose(2, 3, 3, stride=2, pad_mode="pad", padding=1, output_padding=1, has_bias=False)
+    theirs = nn.Conv2dTranspose(
+        2, 3, 3, stride=2, pad_mode="pad", padding=1, output_padding=1, has_bias=False
+    )
     theirs.weight.set_data(ms.Tensor(w))
     out = theirs(ms.Tensor(x)).asnumpy()
     assert np.abs(out[..., -1, :]).max() == 0.0 and expected[..., -1, :].min() > 0  # the trap, still there

@@ -84,6 +84,54 @@ def haze(clean: np.ndarray, depth: np.ndarray, beta: float, airlight=0.9) -> np.
     return (j * t + a * (1 - t)).astype(np.float32)
 
 
+def smooth_density(shape: Tuple[int, int], rng: np.random.Generator, cells: int = 4, spread: float = 0.7):
+    """A smooth random haze-density field ``(H, W)`` with mean about 1: ``exp(spread * z)`` where z is
+    Gaussian noise on a coarse ``cells`` x ``cells`` grid, bicubically upsampled and normalised.
+
+    Haze machines (NTIRE's NH-HAZE) leave clouds of uneven density; this is a stand-in with blobs about
+    ``1 / cells`` of the frame wide.
+    """
+    from PIL import Image
+
+    h, w = shape[:2]
+    z = rng.standard_normal((cells, cells)).astype(np.float32)
+    z = np.asarray(Image.fromarray(z, mode="F").resize((w, h), Image.BICUBIC), dtype=np.float64)
+    z = (z - z.mean()) / (z.std() + 1e-8)
+    field = np.exp(spread * z)
+    return (field / field.mean()).astype(np.float32)
+
+
+def nonhomogeneous_haze(
+    clean: np.ndarray,
+    depth: np.ndarray,
+    rng: np.random.Generator,
+    t_mean: float = 0.5,
+    airlight: float = 0.85,
+    tint: float = 0.06,
+    spread: float = 0.7,
+) -> np.ndarray:
+    """Non-homogeneous haze in the style of NH-HAZE: ``I = J t + A (1 - t)`` with
+    ``t = exp(-beta d D)``, D a smooth random density field (:func:`smooth_density`), and a slightly
+    tinted airlight ``A = airlight * (1 + tint * u)``, u uniform in [-1, 1]^3 (clipped to 1).
+
+    ``beta`` is chosen so that the mean transmission is about ``t_mean``. ``(H, W, 3)`` float32 in [0, 1].
+    """
+    j = check_rgb(clean, "clean")
+    d = np.asarray(depth, dtype=np.float64) * smooth_density(j.shape[:2], rng, spread=spread)
+    a = np.clip(airlight * (1.0 + tint * rng.uniform(-1.0, 1.0, 3)), 0.0, 1.0)
+    return haze(j, d, beta_for_transmission(d, t_mean), a)
+
+
+def random_haze(clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Training haze: homogeneous (RESIDE-like: t_mean 0.3-0.7, airlight 0.7-1.0) or, half the time,
+    non-homogeneous with a tinted airlight (:func:`nonhomogeneous_haze`), over the ground-plane depth prior."""
+    depth = depth_prior(clean.shape[:2])
+    t_mean, a = float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.7, 1.0))
+    if rng.uniform() < 0.5:
+        return haze(clean, depth, beta_for_transmission(depth, t_mean), airlight=a)
+    return nonhomogeneous_haze(clean, depth, rng, t_mean=t_mean, airlight=a)
+
+
 def depth_prior(
     shape: Tuple[int, int], near: float = 1.0, far: float = 10.0, power: float = 1.5
 ) -> np.ndarray:

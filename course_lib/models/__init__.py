@@ -104,6 +104,18 @@ def _aecrnet_tiny():
     return aecrnet_tiny()
 
 
+def _aecrnet_tiny_dcp():
+    from .aecrnet import aecrnet_tiny
+
+    return aecrnet_tiny(head="dcp_refine")
+
+
+def _l1_loss():
+    from ..losses.dehaze import aecr_loss_fn
+
+    return aecr_loss_fn(mode="none")
+
+
 def _zero_dce():
     from .zero_dce import ZeroDCE
 
@@ -133,6 +145,8 @@ def _register_all() -> None:
                    "3-conv residual CNN with L1 loss: the reference every method must beat"),
         MethodSpec("aecrnet", _aecrnet_tiny, _aecr_loss, "paired",
                    "AECR-Net (CVPR 2021) dehazing, tiny width; L1 + 0.1 contrastive regularisation", pad_multiple=4),
+        MethodSpec("aecrnet_dcp", _aecrnet_tiny_dcp, _l1_loss, "paired",
+                   "AECR-Net tiny refining the dark channel prior's transmission (course variant), L1", pad_multiple=4),
         MethodSpec("zero_dce", _zero_dce, _zero_reference_loss(200.0), "unpaired_low_light",
                    "Zero-DCE (CVPR 2020) low-light enhancement, four non-reference losses"),
         MethodSpec("zero_dce_pp", _zero_dce_pp, _zero_reference_loss(1600.0), "unpaired_low_light",

@@ -40,6 +40,13 @@ Output heads (``head=``), an ablation for laptop-scale training, not part of the
   K = 1/t, so the network only has to estimate a smooth map, and the full-resolution product with x
   keeps the detail.
 
+* ``'dcp_refine'``: the dark channel prior, refined. The prior's airlight A and guided-filtered
+  transmission t0 are computed from x by differentiable ops (``layers.dark_channel``); the network's
+  three output channels correct t0 per colour channel in logit space, ``t = sigmoid(logit(t0) + up3(.))``,
+  and the scattering model is inverted, ``J = (x - A) / max(t, 0.1) + A`` (He et al., Eq. 22). ``up3``
+  starts at zero, so the untrained network *is* the prior (guided radius 20); training only has to learn
+  where the prior is wrong (bright objects, tinted or uneven haze).
+
 ``benchmarks/dehaze_quality.py --head`` measures them against the dark channel prior (README).
 
 H and W must be multiples of 4 (two stride-2 convs down, two transposed convs back up).
@@ -51,10 +58,11 @@ from mindspore import nn, ops
 
 from ..layers.attention import FABlock
 from ..layers.conv_transpose import ConvTranspose2d
+from ..layers.dark_channel import prior_transmission, recover
 from ..layers.deform import DeformConv2d
 from ..layers.mixup import MIX1_INIT, MIX2_INIT, AdaptiveMixup
 
-HEADS = ("tanh", "residual", "k_estimate")
+HEADS = ("tanh", "residual", "k_estimate", "dcp_refine")
 
 
 def _reflect_conv7(in_channels, out_channels):
@@ -83,7 +91,7 @@ class AECRNet(nn.Cell):
         share_weights: True (official) reuses one FA block and one DCN; False builds separate ones,
             a different and about 3.6x larger model, for the ablation of the sharing.
         deform_impl: 'sampling' (default, faster on CPU) or 'op' (``ops.deformable_conv2d``).
-        head: 'tanh' (official), 'residual' or 'k_estimate' (module docstring); the last two need
+        head: 'tanh' (official), 'residual', 'k_estimate' or 'dcp_refine' (module docstring); all but tanh need
             in_channels == out_channels and add no parameters.
 
     Input x: (N, in_channels, H, W) float32 in [0, 1], H and W multiples of 4.
@@ -130,6 +138,9 @@ class AECRNet(nn.Cell):
         self.mix2 = AdaptiveMixup(MIX2_INIT)
         self.up2 = _up(2 * num_feat, num_feat)
         self.up3 = _reflect_conv7(num_feat, out_channels)
+        if head == "dcp_refine":  # start exactly at the prior: zero correction
+            for p in self.up3.trainable_params():
+                p.set_data(ops.zeros(p.shape, p.dtype))
 
     @classmethod
     def tiny(cls, **kwargs):
@@ -158,6 +169,10 @@ class AECRNet(nn.Cell):
             return x + ops.tanh(out)
         if self.head == "k_estimate":
             return (1.0 + out) * (x - 1.0) + 1.0  # J = K (I - 1) + 1, K = 1 + out (AOD-Net, b = 1)
+        if self.head == "dcp_refine":
+            a, t0 = prior_transmission(x)  # no parameters: keep it out of the backward pass
+            a, t0 = ops.stop_gradient(a), ops.clip(ops.stop_gradient(t0), 0.05, 0.95)
+            return recover(x, a, t0) + out  # the prior's J (Eq. 22) plus a learned correction
         return ops.tanh(out)
 
 

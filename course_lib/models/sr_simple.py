@@ -102,7 +102,11 @@ class TransposedConvSR(nn.Cell):
         )
         pad = (kernel_size - scale + 1) // 2
         self.upsample = ConvTranspose2d(  # PyTorch semantics (layers.conv_transpose: the last-row trap)
-            num_feat // 2, in_channels, kernel_size, stride=scale, padding=pad,
+            num_feat // 2,
+            in_channels,
+            kernel_size,
+            stride=scale,
+            padding=pad,
             output_padding=(kernel_size - scale) % 2,
         )
 

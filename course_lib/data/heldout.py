@@ -1,0 +1,79 @@
+"""The held-out test sets every quality figure of the course is measured on (never trained on).
+
+The held-out photos are scikit-image's coffee and chelsea (:data:`course_lib.data.images.HELDOUT`),
+shrunk to ``max_side`` (default 320, the ``class`` budget's demo size) and cropped to a multiple of 4.
+Every degradation parameter is fixed, so every script that scores a method - the benchmarks, the
+course-weights recipe, the notebooks and ``python -m course_lib evaluate --data synthetic`` - sees
+exactly the same images. Each function returns a list of ``(name, lq, gt)`` with ``(H, W, 3)`` float32
+arrays in [0, 1] (``lq`` ``scale`` times smaller for super-resolution).
+
+* haze, homogeneous: ground-plane depth prior, (mean transmission, airlight) = (0.4, 0.85), (0.65, 0.95).
+* haze, non-homogeneous (NH-HAZE-like): the same depth times a smooth random density field and a slightly
+  tinted airlight (:func:`course_lib.data.degrade.nonhomogeneous_haze`), t_mean 0.45 and 0.6.
+* super-resolution: MATLAB-style bicubic downscaling (score on Y, ``scale`` pixels shaved).
+* low light: exposure 0.2, gamma 2, sensor noise (shot 1e-3, read 1e-5), fixed noise seeds.
+"""
+
+from __future__ import annotations
+
+from typing import List, Tuple
+
+import numpy as np
+
+from . import degrade
+from .images import HELDOUT, heldout_images
+
+HOMOGENEOUS_HAZE = ((0.4, 0.85), (0.65, 0.95))  # (mean transmission, airlight)
+NONHOMOGENEOUS_HAZE = ((0.45, 0.85, 101), (0.6, 0.9, 102))  # (mean transmission, airlight, seed)
+LOW_LIGHT = dict(exposure=0.2, gamma=2.0, shot_noise=1e-3, read_noise=1e-5)
+DEFAULT_SIDE = 320
+
+Triple = Tuple[str, np.ndarray, np.ndarray]
+
+
+def _photos(max_side: int, multiple: int = 4):
+    out = []
+    for name, img in zip(HELDOUT, heldout_images(max_side=max_side)):
+        h, w = img.shape[0] // multiple * multiple, img.shape[1] // multiple * multiple
+        out.append((name, np.ascontiguousarray(img[:h, :w])))
+    return out
+
+
+def haze_homogeneous(max_side: int = DEFAULT_SIDE) -> List[Triple]:
+    """4 images: each held-out photo at two haze levels, uniform density, grey airlight."""
+    out = []
+    for name, clean in _photos(max_side):
+        depth = degrade.depth_prior(clean.shape[:2])
+        for t_mean, a in HOMOGENEOUS_HAZE:
+            hazy = degrade.haze(clean, depth, degrade.beta_for_transmission(depth, t_mean), a)
+            out.append((f"{name} t{t_mean:g} A{a:g}", hazy, clean))
+    return out
+
+
+def haze_nonhomogeneous(max_side: int = DEFAULT_SIDE) -> List[Triple]:
+    """4 images: each held-out photo under two fixed clouds of uneven haze with tinted airlight."""
+    out = []
+    for name, clean in _photos(max_side):
+        depth = degrade.depth_prior(clean.shape[:2])
+        for t_mean, a, seed in NONHOMOGENEOUS_HAZE:
+            rng = np.random.default_rng(seed)
+            hazy = degrade.nonhomogeneous_haze(clean, depth, rng, t_mean=t_mean, airlight=a)
+            out.append((f"{name} NH t{t_mean:g}", hazy, clean))
+    return out
+
+
+def super_resolution(scale: int = 2, max_side: int = DEFAULT_SIDE) -> List[Triple]:
+    """2 images: each held-out photo (mod-cropped to the scale) and its MATLAB-bicubic downscale."""
+    out = []
+    for name, clean in _photos(max_side, multiple=4 * scale):
+        out.append((f"{name} x{scale}", degrade.bicubic_downscale(clean, scale), clean))
+    return out
+
+
+def low_light(max_side: int = DEFAULT_SIDE) -> List[Triple]:
+    """2 images: each held-out photo under-exposed with sensor noise (fixed seeds)."""
+    out = []
+    for k, (name, clean) in enumerate(_photos(max_side)):
+        dark = degrade.low_light(clean, rng=np.random.default_rng(10 + k), **LOW_LIGHT)
+        out.append((f"{name} low light", dark, clean))
+    return out

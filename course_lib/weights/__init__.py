@@ -1,0 +1,83 @@
+"""Course weights: every registered method trained by the project's own recipe, shipped with the package.
+
+    from course_lib import weights
+    net = weights.load("edsr")             # built from the registry, SHA-256 checked, inference mode
+    weights.manifest()["edsr"]             # configuration, data, steps, wall time, machine, held-out scores
+
+The recipe is ``data_scripts/train_course_weights.py``: it calls the same ``course_lib.train.fit`` and the
+same ``course_lib.models.REGISTRY`` as ``python -m course_lib train``, on the bundled training photos plus
+24 photos from Debian's wallpaper packages (``data_scripts/get_photos.py``), never on the held-out photos
+that the scores are measured on (:mod:`course_lib.data.heldout`). ``manifest.json`` beside the weights
+records, per method: the configuration, the data and its licences, steps, wall time, machine, held-out
+scores and the SHA-256 of the ``.ckpt``. On the command line: ``--weights course``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+FOLDER = Path(__file__).resolve().parent
+MANIFEST = FOLDER / "manifest.json"
+
+
+class WeightsError(ValueError):
+    """Course weights that are missing, altered, or not for this method."""
+
+
+def manifest() -> dict:
+    """The manifest: ``{method: {...}}`` (empty if no course weights were trained yet)."""
+    if not MANIFEST.is_file():
+        return {}
+    return json.loads(MANIFEST.read_text())
+
+
+def available() -> list:
+    """Methods with course weights."""
+    return sorted(manifest())
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def path(method: str) -> Path:
+    """The checked ``.ckpt`` of ``method``'s course weights (WeightsError if missing or altered)."""
+    entry = manifest().get(method)
+    if entry is None:
+        raise WeightsError(
+            f"no course weights for {method!r}; available: {', '.join(available()) or 'none'} "
+            f"(train them with python data_scripts/train_course_weights.py {method})"
+        )
+    file = FOLDER / entry["file"]
+    if not file.is_file():
+        raise WeightsError(f"course weights {file} are missing; reinstall course_lib or rerun the recipe")
+    digest = sha256(file)
+    if digest != entry["sha256"]:
+        raise WeightsError(
+            f"course weights {file.name} do not match their SHA-256 in the manifest (file altered or "
+            f"truncated); reinstall course_lib or rerun data_scripts/train_course_weights.py {method}"
+        )
+    return file
+
+
+def load_into(net, method: str):
+    """Load ``method``'s course weights into an already built ``net`` (all parameters must match)."""
+    import mindspore as ms
+
+    params = ms.load_checkpoint(str(path(method)))
+    for p in net.get_parameters():
+        if p.name not in params or tuple(params[p.name].shape) != tuple(p.shape):
+            raise WeightsError(f"course weights of {method!r} do not fit this network (parameter {p.name})")
+    ms.load_param_into_net(net, params, strict_load=True)
+    return net
+
+
+def load(method: str):
+    """``method``'s network (registry configuration) with its course weights, in inference mode."""
+    from ..models import get_method
+
+    net = load_into(get_method(method).build(), method)
+    net.set_train(False)
+    return net

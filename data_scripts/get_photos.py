@@ -1,0 +1,148 @@
+"""Training photos for the course weights: 24 photographs from two Debian wallpaper packages.
+
+    python data_scripts/get_photos.py                 # -> ~/.cache/course_lib/photos (about 140 MB download)
+    python data_scripts/get_photos.py --out DIR --max-side 512
+
+The packages come from Debian's own mirror (a package registry, reachable where PyPI is), pinned by size
+and SHA-256; the ``.deb`` (an ``ar`` archive holding ``data.tar.xz``) is read with the standard library,
+so neither apt nor dpkg is needed. Only the photographs listed below are kept, shrunk so their longer side
+is ``--max-side`` pixels (PIL bicubic with antialiasing: sharp, like the held-out photos), as PNG, with a
+``LICENCES.json`` naming each photo's package, author and licence:
+
+* ``mate-backgrounds`` 1.26.0-1, folder ``usr/share/backgrounds/mate/nature``: 12 photos, GPL-2+.
+* ``plasma-workspace-wallpapers`` 4:5.27.5-2: 12 photos, LGPL-3 (Volna: CC-BY-SA-4.0), authors from
+  each wallpaper's ``metadata.json``.
+
+None of them is a held-out photo (coffee, chelsea), so quality measured on those stays honest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import lzma
+import sys
+import tarfile
+import urllib.request
+from pathlib import Path
+
+MIRROR = "http://deb.debian.org/debian/pool/main"
+PACKAGES = {
+    "mate-backgrounds": dict(
+        url=f"{MIRROR}/m/mate-backgrounds/mate-backgrounds_1.26.0-1_all.deb",
+        size=46_638_500,
+        sha256="7bf4c2209f34b4f61ba6d24c8b58c28b361e82e4b943aae6d42c030169af9e04",
+        licence="GPL-2+ (debian/copyright of mate-backgrounds)",
+    ),
+    "plasma-workspace-wallpapers": dict(
+        url=f"{MIRROR}/p/plasma-workspace-wallpapers/plasma-workspace-wallpapers_5.27.5-2_all.deb",
+        size=94_047_772,
+        sha256="32cd18b71c8c938a18b3b351f217c02ac590e323caa3cf322fbb875ce8892f8b",
+        licence="per wallpaper, from its metadata.json",
+    ),
+}
+MATE = ("Aqua", "Blinds", "Dune", "FreshFlower", "Garden", "GreenMeadow", "LadyBird", "RainDrops", "Storm",
+        "TwoWings", "Wood", "YellowFlower")  # fmt: skip
+PLASMA = ("BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour", "EveningGlow", "FallenLeaf", "Grey", "Kite",
+          "OneStandsOut", "Path", "summer_1am", "Volna")  # fmt: skip
+DEFAULT_OUT = Path.home() / ".cache" / "course_lib" / "photos"
+
+
+class PhotoError(RuntimeError):
+    """A download or archive that is not what was pinned."""
+
+
+def download(name: str, cache: Path) -> Path:
+    """The package's .deb in ``cache``, downloaded if absent, always checked against size and SHA-256."""
+    spec = PACKAGES[name]
+    path = cache / Path(spec["url"]).name
+    if not path.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        part = path.with_suffix(".part")
+        print(f"downloading {spec['url']} ({spec['size'] / 1e6:.0f} MB)", flush=True)
+        with urllib.request.urlopen(spec["url"], timeout=60) as response, open(part, "wb") as f:
+            while chunk := response.read(1 << 20):
+                f.write(chunk)
+        part.replace(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if path.stat().st_size != spec["size"] or digest != spec["sha256"]:
+        path.unlink()
+        raise PhotoError(f"{path.name}: size or SHA-256 differs from the pinned one (deleted); run again")
+    return path
+
+
+def deb_members(path: Path) -> tarfile.TarFile:
+    """The ``data.tar.xz`` inside a .deb (an ``ar`` archive: 8-byte magic, then 60-byte headers)."""
+    data = path.read_bytes()
+    if not data.startswith(b"!<arch>\n"):
+        raise PhotoError(f"{path.name} is not a Debian package (no ar header)")
+    pos = 8
+    while pos + 60 <= len(data):
+        header = data[pos : pos + 60]
+        name, size = header[:16].decode().strip().rstrip("/"), int(header[48:58].decode().strip())
+        body = data[pos + 60 : pos + 60 + size]
+        if name.startswith("data.tar"):
+            if not name.endswith(".xz"):
+                raise PhotoError(f"{path.name}: unexpected {name}")
+            return tarfile.open(fileobj=io.BytesIO(lzma.decompress(body)))
+        pos += 60 + size + (size % 2)
+    raise PhotoError(f"{path.name} holds no data.tar")
+
+
+def _largest(tar: tarfile.TarFile, folder: str):
+    members = [m for m in tar.getmembers() if m.isfile() and m.name.startswith(folder)]
+    best = max(members, key=lambda m: int(Path(m.name).stem.split("x")[0]))
+    return best
+
+
+def collect(out: Path, max_side: int):
+    """Write the photos as PNG into ``out`` and return the licence records."""
+    from PIL import Image
+
+    cache = out / "_downloads"
+    records = {}
+
+    def save(fileobj, name, licence, author, package):
+        with Image.open(fileobj) as img:
+            img = img.convert("RGB")
+            img.thumbnail((max_side, max_side), Image.BICUBIC)
+            img.save(out / f"{name}.png")
+        records[name] = dict(package=package, author=author, licence=licence)
+
+    with deb_members(download("mate-backgrounds", cache)) as tar:
+        for name in MATE:
+            member = tar.getmember(f"./usr/share/backgrounds/mate/nature/{name}.jpg")
+            save(tar.extractfile(member), name, PACKAGES["mate-backgrounds"]["licence"], "see debian/copyright",
+                 "mate-backgrounds 1.26.0-1")  # fmt: skip
+    with deb_members(download("plasma-workspace-wallpapers", cache)) as tar:
+        for name in PLASMA:
+            base = f"./usr/share/wallpapers/{name}"
+            meta = json.load(tar.extractfile(tar.getmember(f"{base}/metadata.json")))
+            plugin = meta.get("KPlugin", meta)
+            author = ", ".join(a.get("Name", "?") for a in plugin.get("Authors", []))
+            member = _largest(tar, f"{base}/contents/images/")
+            save(tar.extractfile(member), name, plugin.get("License", "?"), author,
+                 "plasma-workspace-wallpapers 4:5.27.5-2")  # fmt: skip
+    (out / "LICENCES.json").write_text(json.dumps(records, indent=1))
+    return records
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"folder (default {DEFAULT_OUT})")
+    parser.add_argument("--max-side", type=int, default=512, help="longer side of the saved photos (512)")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        records = collect(args.out, args.max_side)
+    except (OSError, PhotoError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(records)} photos to {args.out} (licences in {args.out / 'LICENCES.json'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+"""The recipe of the course weights: train every registered method, score it on the held-out photos,
+and write ``course_lib/weights/METHOD.ckpt`` plus its entry in ``course_lib/weights/manifest.json``.
+
+    python data_scripts/get_photos.py                       # once: 24 Debian wallpaper photos (140 MB download)
+    python data_scripts/train_course_weights.py             # every method, in the order below
+    python data_scripts/train_course_weights.py edsr csd    # some methods
+    python data_scripts/train_course_weights.py edsr --photos ~/my_photos --steps 200   # your photos, a short run
+
+Each method is trained with the registry's network and loss (``course_lib.models.REGISTRY``) by
+``course_lib.train.fit``, exactly as ``python -m course_lib train`` does, on synthetic pairs made from the
+training photos with the method's degradation (``python -m course_lib train --data synthetic``'s: bicubic
+x2, haze half homogeneous and half non-homogeneous, random low light). The settings of each method are in
+:data:`RECIPES` and go into the manifest. Checkpoints go to ``runs/course/METHOD`` every 250 steps; a
+stopped run continues from there when started again (bit-exactly: same batches, same optimiser state).
+
+Data: the five training photos bundled with the course and the 24 Debian photos, shrunk to a longer side
+of 512 pixels (``--photos DIR`` adds every image in DIR). The held-out photos (coffee, chelsea) are never
+used. Scores: :func:`course_lib.quality.score` on :mod:`course_lib.data.heldout`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+# isort: off
+import course_lib  # noqa: E402,F401  (sets the oneDNN ISA cap before MindSpore)
+import numpy as np  # noqa: E402
+
+# isort: on
+
+PHOTOS = Path.home() / ".cache" / "course_lib" / "photos"
+# steps, peak lr (cosine), batch, HR patch, degraded versions per photo; 'loss' overrides the registry's,
+# 'init' starts from another method's course weights, 'compare' trains a second net to compare against.
+RECIPES = {
+    "espcn": dict(steps=2000, lr=1e-3, batch=16, patch=64, per_photo=8),
+    "edsr": dict(steps=2500, lr=5e-4, batch=8, patch=64, per_photo=8),
+    "zero_dce_pp": dict(steps=1500, lr=1e-3, batch=8, patch=64, per_photo=8, grad_clip=0.1),
+    "zero_dce": dict(steps=1500, lr=1e-3, batch=8, patch=64, per_photo=8, grad_clip=0.1),
+    "csd": dict(steps=400, lr=2e-4, batch=4, patch=64, per_photo=8, init="edsr", compare="student_alone"),
+    "aecrnet": dict(steps=2000, lr=5e-4, batch=8, patch=64, per_photo=20, loss="l1"),
+    "aecrnet_dcp": dict(steps=1600, lr=2e-4, batch=4, patch=112, per_photo=20, grad_clip=0.5, max_side=256),
+}
+LICENCES = {
+    "bundled": "scikit-image and matplotlib sample photos: public domain / Middlebury (course_lib.data.images)",
+    "debian": "mate-backgrounds (GPL-2+) and plasma-workspace-wallpapers (LGPL-3, Volna CC-BY-SA-4.0): "
+    "see ~/.cache/course_lib/photos/LICENCES.json (data_scripts/get_photos.py)",
+}
+
+
+def training_photos(extra: Path | None, max_side: int = 512):
+    """The bundled training photos + the Debian photos (+ ``extra``), as float32 (H, W, 3)."""
+    from course_lib.data import load_image, train_images
+
+    photos, names = train_images(max_side=max_side), ["bundled training photos"]
+    folders = [f for f in (PHOTOS, extra) if f is not None]
+    for folder in folders:
+        files = sorted(p for p in Path(folder).glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+        if not files and folder == PHOTOS:
+            raise SystemExit(f"error: no photos in {PHOTOS}; run python data_scripts/get_photos.py first")
+        for f in files:
+            photos.append(shrink(load_image(f), max_side))
+        names.append(f"{len(files)} photos from {folder}")
+    return photos, names
+
+
+def shrink(img, max_side):
+    """``img`` with its longer side at most ``max_side`` (PIL bicubic with antialiasing)."""
+    from PIL import Image
+
+    if max(img.shape[:2]) <= max_side:
+        return img
+    pil = Image.fromarray(np.round(img * 255).astype(np.uint8))
+    pil.thumbnail((max_side, max_side), Image.BICUBIC)
+    return np.asarray(pil, dtype=np.float32) / 255.0
+
+
+def make_data(spec, photos, recipe, seed=0):
+    from course_lib.__main__ import synthetic_degradation
+    from course_lib.data.datasets import SyntheticPairs
+    from course_lib.data.degrade import modcrop
+
+    degrade_fn, lq_only = synthetic_degradation(spec)
+    images = [modcrop(shrink(p, recipe.get("max_side", 512)), spec.scale) for p in photos]
+    return SyntheticPairs(images, degrade_fn, recipe["patch"], count=recipe["per_photo"] * len(images),
+                          scale=spec.scale, seed=seed, lq_only=lq_only)  # fmt: skip
+
+
+def loss_for(method, recipe, spec):
+    if recipe.get("loss") == "l1":
+        from course_lib.losses.dehaze import aecr_loss_fn
+
+        return aecr_loss_fn(mode="none"), "L1 (the paper's 0.1 CR term left out: 10x the step time)"
+    return spec.loss_fn_factory(), "registry"
+
+
+def train_one(method, photos, run_root, steps=None):
+    """Train (or resume) one method; returns (net, history, seconds)."""
+    import mindspore as ms
+
+    from course_lib import device, weights
+    from course_lib.models import get_method
+    from course_lib.train import fit
+
+    spec, recipe = get_method(method), dict(RECIPES[method])
+    recipe["steps"] = steps or recipe["steps"]
+    device.setup(seed=0, verbose=False)
+    net = spec.build()
+    if recipe.get("init"):
+        weights.load_into(net, recipe["init"])
+    loss_fn, loss_name = loss_for(method, recipe, spec)
+    t0 = time.perf_counter()
+    history = fit(net, loss_fn, make_data(spec, photos, recipe), steps=recipe["steps"], lr=recipe["lr"],
+                  batch_size=recipe["batch"], grad_clip=recipe.get("grad_clip"), ckpt_dir=run_root / method,
+                  ckpt_every=250, resume=True, progress=True)  # fmt: skip
+    seconds = time.perf_counter() - t0
+    ms.set_context(mode=ms.PYNATIVE_MODE)
+    return net, history, seconds, recipe, loss_name
+
+
+def student_alone(photos, run_root, recipe):
+    """The CSD comparison: the 0.25 student trained alone (L1 at width 0.25), same init, steps, batches."""
+    from course_lib import device, weights
+    from course_lib.losses.distill import width_l1_loss_fn
+    from course_lib.models import get_method
+    from course_lib.train import fit
+
+    spec = get_method("csd")
+    device.setup(seed=0, verbose=False)
+    net = spec.build()
+    weights.load_into(net, recipe["init"])
+    fit(net, width_l1_loss_fn(0.25), make_data(spec, photos, recipe), steps=recipe["steps"], lr=recipe["lr"],
+        batch_size=recipe["batch"], ckpt_dir=run_root / "csd_student_alone", ckpt_every=250, resume=True,
+        progress=True)  # fmt: skip
+    return net
+
+
+def scores_of(method, net):
+    from course_lib import quality
+
+    if method in ("edsr", "csd"):
+        return {f"width {w:g}": quality.score(method, net, width_mult=w) for w in (1.0, 0.25)}
+    return quality.score(method, net)
+
+
+def machine() -> str:
+    """CPU model and core count (what the minutes in the manifest were measured on)."""
+    import os
+
+    model = platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores, {platform.system()}"
+
+
+def main(argv=None) -> int:
+    import mindspore as ms
+
+    from course_lib import quality, weights
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("methods", nargs="*", default=list(RECIPES), help=f"default: {' '.join(RECIPES)}")
+    parser.add_argument("--photos", type=Path, default=None, help="a folder of extra training photos")
+    parser.add_argument("--steps", type=int, default=None, help="override every method's steps (short tries)")
+    parser.add_argument("--runs", type=Path, default=REPO / "runs" / "course", help="checkpoint folder")
+    args = parser.parse_args(argv)
+    unknown = [m for m in args.methods if m not in RECIPES]
+    if unknown:
+        print(f"error: no recipe for {unknown}; choose from {', '.join(RECIPES)}", file=sys.stderr)
+        return 2
+    photos, photo_names = training_photos(args.photos)
+    for method in args.methods:
+        print(f"== {method}: {RECIPES[method]}", flush=True)
+        net, history, seconds, recipe, loss_name = train_one(method, photos, args.runs, args.steps)
+        entry = {
+            "file": f"{method}.ckpt",
+            "recipe": recipe,
+            "loss": loss_name,
+            "data": {
+                "photos": photo_names,
+                "count": len(photos),
+                "licences": LICENCES,
+                "held_out": "coffee, chelsea (never trained on)",
+            },  # fmt: skip
+            "steps": recipe["steps"],
+            "final_loss": round(float(np.mean(history.loss[-50:])), 6),
+            "loss_curve": [[s, round(float(v), 6)] for s, v in zip(history.step[::25], history.loss[::25])],
+            "train_seconds_this_run": round(seconds, 1),
+            "train_seconds_total": round(float(np.sum(history.step_time)), 1),
+            "machine": machine(),
+            "mindspore": ms.__version__,
+            "date": datetime.date.today().isoformat(),
+            "scores": scores_of(method, net),
+            "baselines": quality.baselines(method),
+        }
+        if recipe.get("compare") == "student_alone":
+            entry["student_alone"] = {"width 0.25": quality.score("csd", student_alone(photos, args.runs, recipe),
+                                                                  width_mult=0.25)}  # fmt: skip
+        weights.FOLDER.mkdir(exist_ok=True)
+        target = weights.FOLDER / entry["file"]
+        target.unlink(missing_ok=True)  # MindSpore writes checkpoints read-only
+        ms.save_checkpoint(net, str(target))
+        target.chmod(0o644)
+        entry["sha256"] = weights.sha256(target)
+        entry["bytes"] = target.stat().st_size
+        data = weights.manifest()
+        data[method] = entry
+        weights.MANIFEST.write_text(json.dumps(data, indent=1) + "\n")
+        print(f"{method}: {seconds / 60:.1f} min, scores {json.dumps(entry['scores'])}", flush=True)
+        print(f"   baselines {json.dumps(entry['baselines'])}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
