@@ -41,19 +41,26 @@ def show(
     fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows), dpi=DPI, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
+    panels = []
     for i, img in enumerate(images):
         ax = axes.flat[i]
         a = _display_array(img)
         ax.imshow(a, cmap=None if a.ndim == 3 else cmap)
-        if titles is not None and i < len(titles):
-            ax.set_title(titles[i], fontsize=10)
+        title = titles[i] if titles is not None and i < len(titles) else ""
+        if title:
+            ax.set_title(title, fontsize=10)
+        panels.append({"title": title, "std": round(float(np.std(a)), 5)})
     fig.tight_layout()
     if _in_notebook():
-        _display_as_jpeg(fig)
+        # stored with the picture, so tests can tell a flat panel (an untrained net's grey field) from a photo
+        _display_as_jpeg(fig, metadata={PANELS_KEY: panels})
     return fig
 
 
-def _display_as_jpeg(fig) -> None:
+PANELS_KEY = "course_lib/panels"  # output metadata: [{title, std}] of every panel of a ``show`` figure
+
+
+def _display_as_jpeg(fig, metadata=None) -> None:
     """Show a photo figure as a JPEG and close it: stored notebooks stay small (PNG of photos is 5-10x larger)."""
     import io
 
@@ -63,7 +70,7 @@ def _display_as_jpeg(fig) -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="jpeg", dpi=DPI, pil_kwargs={"quality": 85})
     plt.close(fig)
-    display(Image(buffer.getvalue()))
+    display(Image(buffer.getvalue()), metadata=metadata)
 
 
 def _in_notebook() -> bool:
@@ -115,11 +122,12 @@ def compare(
     return widgets.VBox([slider, out])
 
 
-def plot_history(history: Any, metrics: Sequence[str] = ("psnr",), ax=None):
+def plot_history(history: Any, metrics: Sequence[str] = ("psnr",), ax=None, reference=None):
     """Loss (log scale) against step, with validation metrics on a second axis when present.
 
     ``history`` is a :class:`course_lib.train.History` or a dict with ``step``, ``loss`` and optional
-    ``eval_step`` plus metric lists.
+    ``eval_step`` plus metric lists. ``reference``: an optional ``(label, steps, losses)`` drawn beside
+    it, e.g. the course recipe's curve, ``("course recipe", *course_lib.weights.loss_curve("espcn"))``.
     """
     import matplotlib.pyplot as plt
 
@@ -129,6 +137,9 @@ def plot_history(history: Any, metrics: Sequence[str] = ("psnr",), ax=None):
     else:
         fig = ax.figure
     ax.plot(h["step"], h["loss"], lw=1, label="training loss")
+    if reference is not None:
+        label, steps, losses = reference
+        ax.plot(steps, losses, lw=1, color="0.5", label=label)
     if len(h["loss"]) and min(h["loss"]) > 0:
         ax.set_yscale("log")
     ax.set_xlabel("step")

@@ -71,9 +71,10 @@ def super_resolution(scale: int = 2, max_side: int = DEFAULT_SIDE) -> List[Tripl
 
 
 def low_light(max_side: int = DEFAULT_SIDE) -> List[Triple]:
-    """2 images: each held-out photo under-exposed with sensor noise (fixed seeds)."""
+    """2 images: each held-out photo under-exposed with sensor noise (fixed seeds); H, W multiples of 12
+    (Zero-DCE++ estimates its curves at 1/12 of the resolution)."""
     out = []
-    for k, (name, clean) in enumerate(_photos(max_side)):
+    for k, (name, clean) in enumerate(_photos(max_side, multiple=12)):
         dark = degrade.low_light(clean, rng=np.random.default_rng(10 + k), **LOW_LIGHT)
         out.append((f"{name} low light", dark, clean))
     return out

@@ -42,10 +42,9 @@ Output heads (``head=``), an ablation for laptop-scale training, not part of the
 
 * ``'dcp_refine'``: the dark channel prior, refined. The prior's airlight A and guided-filtered
   transmission t0 are computed from x by differentiable ops (``layers.dark_channel``); the network's
-  three output channels correct t0 per colour channel in logit space, ``t = sigmoid(logit(t0) + up3(.))``,
-  and the scattering model is inverted, ``J = (x - A) / max(t, 0.1) + A`` (He et al., Eq. 22). ``up3``
-  starts at zero, so the untrained network *is* the prior (guided radius 20); training only has to learn
-  where the prior is wrong (bright objects, tinted or uneven haze).
+  output is added to the prior's recovered image, ``J = clip((x - A) / max(t0, 0.1) + A, 0, 1) + up3(.)``
+  (He et al., Eq. 22). ``up3`` starts at zero, so the untrained network *is* the prior (guided radius 20);
+  training only has to learn where the prior is wrong (bright objects, tinted or uneven haze).
 
 ``benchmarks/dehaze_quality.py --head`` measures them against the dark channel prior (README).
 
@@ -172,7 +171,8 @@ class AECRNet(nn.Cell):
         if self.head == "dcp_refine":
             a, t0 = prior_transmission(x)  # no parameters: keep it out of the backward pass
             a, t0 = ops.stop_gradient(a), ops.clip(ops.stop_gradient(t0), 0.05, 0.95)
-            return recover(x, a, t0) + out  # the prior's J (Eq. 22) plus a learned correction
+            # the prior's J (Eq. 22), clipped (it overshoots wherever t is small), plus a learned correction
+            return ops.clip(recover(x, a, t0), 0.0, 1.0) + out
         return ops.tanh(out)
 
 

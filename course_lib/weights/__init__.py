@@ -38,6 +38,15 @@ def available() -> list:
     return sorted(manifest())
 
 
+def loss_curve(method: str):
+    """``(steps, losses)`` of the recipe's training run (every 25th step), for plotting beside a class run."""
+    entry = manifest().get(method)
+    if entry is None:
+        raise WeightsError(f"no course weights for {method!r}; available: {', '.join(available()) or 'none'}")
+    steps, losses = zip(*entry["loss_curve"])
+    return list(steps), list(losses)
+
+
 def sha256(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
