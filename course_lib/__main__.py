@@ -36,7 +36,7 @@ def synthetic_degradation(spec):
     from .data import degrade
 
     if spec.data_kind == "unpaired_low_light":
-        return degrade.random_low_light, True
+        return degrade.random_exposure, True  # mostly dark, a quarter over-exposed (as SICE's sequences)
     if spec.scale > 1:
         return (lambda img, rng: degrade.bicubic_downscale(img, spec.scale)), False
 

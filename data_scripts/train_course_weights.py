@@ -42,9 +42,9 @@ PHOTOS = Path.home() / ".cache" / "course_lib" / "photos"
 RECIPES = {
     "espcn": dict(steps=2000, lr=1e-3, batch=16, patch=64, per_photo=8),
     "edsr": dict(steps=2500, lr=5e-4, batch=8, patch=64, per_photo=8),
-    "zero_dce_pp": dict(steps=1500, lr=1e-3, batch=8, patch=64, per_photo=8, grad_clip=0.1),
-    "zero_dce": dict(steps=1500, lr=1e-3, batch=8, patch=64, per_photo=8, grad_clip=0.1),
-    "csd": dict(steps=400, lr=2e-4, batch=4, patch=64, per_photo=8, init="edsr", compare="student_alone"),
+    "zero_dce_pp": dict(steps=1000, lr=3e-4, batch=8, patch=64, per_photo=8, grad_clip=0.1),
+    "zero_dce": dict(steps=1000, lr=3e-4, batch=8, patch=64, per_photo=8, grad_clip=0.1),
+    "csd": dict(steps=300, lr=2e-4, batch=4, patch=64, per_photo=8, init="edsr", compare="student_alone"),
     "aecrnet": dict(steps=2000, lr=5e-4, batch=8, patch=64, per_photo=20, loss="l1"),
     "aecrnet_dcp": dict(steps=1600, lr=2e-4, batch=4, patch=112, per_photo=20, grad_clip=0.5, max_side=256),
 }

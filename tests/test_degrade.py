@@ -79,3 +79,13 @@ def test_wrong_image_layouts_are_refused_with_the_fix(shape, message):
 def test_depth_of_another_size_is_refused():
     with pytest.raises(ValueError, match="depth has shape"):
         degrade.haze(_img(), np.ones((5, 5)), 0.5)
+
+
+def test_random_exposure_mixes_dark_and_over_exposed_photos():
+    """About a quarter of the draws are over-exposed (brighter than the photo), the rest darker."""
+    img = np.full((16, 16, 3), 0.4, np.float32)
+    rng = np.random.default_rng(0)
+    means = np.array([degrade.random_exposure(img, rng).mean() for _ in range(200)])
+    brighter = np.mean(means > 0.4)
+    assert 0.15 < brighter < 0.35
+    assert means.min() >= 0 and means.max() <= 1 and np.all(means[means <= 0.4] < 0.4)

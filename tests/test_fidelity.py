@@ -223,3 +223,36 @@ def test_official_zero_dce_checkpoints_through_the_converter(cls, pth, kwargs, k
     net = convert.load_official_weights(cls(**kwargs), ZERO_DCE_DATA / pth)
     out = net(ms.Tensor(parity["input"][None]))[0].asnumpy()[0]
     assert np.abs(out - parity[key]).max() <= TOL
+
+
+def test_cli_enhance_takes_an_official_pth(tmp_path, capsys):
+    """``python -m course_lib enhance zero_dce_pp --weights official.pth``: converted, then run on the image."""
+    from course_lib.__main__ import main
+    from course_lib.data import load_image, save_image
+
+    img = np.random.default_rng(0).uniform(0.05, 0.4, (24, 32, 3)).astype(np.float32)
+    save_image(tmp_path / "in.png", img)
+    assert (
+        main(
+            [
+                "enhance",
+                "zero_dce_pp",
+                "--weights",
+                str(PTH),
+                str(tmp_path / "in.png"),
+                str(tmp_path / "out.png"),
+            ]
+        )
+        == 0
+    )
+    net = convert.load_official_weights(ZeroDCEPP(), PTH)
+    net.set_train(False)
+    x = load_image(tmp_path / "in.png").transpose(2, 0, 1)[None]
+    expected = np.clip(net(ms.Tensor(np.ascontiguousarray(x)))[0].asnumpy()[0].transpose(1, 2, 0), 0, 1)
+    assert np.abs(load_image(tmp_path / "out.png") - expected).max() <= 1 / 255 + 1e-6
+    bad = tmp_path / "bad.pth"
+    bad.write_bytes(b"not a checkpoint")
+    code = main(
+        ["enhance", "zero_dce_pp", "--weights", str(bad), str(tmp_path / "in.png"), str(tmp_path / "o2.png")]
+    )
+    assert code == 2 and len(capsys.readouterr().err.strip().splitlines()) == 1

@@ -225,6 +225,16 @@ def random_low_light(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     )
 
 
+def random_exposure(img: np.ndarray, rng: np.random.Generator, over: float = 0.25) -> np.ndarray:
+    """Zero-DCE's training data in the spirit of SICE's multi-exposure sequences: usually a dark, noisy photo
+    (:func:`random_low_light`), with probability ``over`` an over-exposed one (linear light times 1.5-3,
+    clipped, 8 bit). Without bright examples a zero-reference network only ever learns to brighten."""
+    if rng.uniform() >= over:
+        return random_low_light(img, rng)
+    linear = srgb_to_linear(check_rgb(img, "img")) * float(rng.uniform(1.5, 3.0))
+    return quantize8(linear_to_srgb(np.clip(linear, 0.0, 1.0)))
+
+
 # -------------------------------------------------------------------------------------------- bicubic
 def _cubic(x: np.ndarray) -> np.ndarray:
     """Keys (1981) cubic convolution kernel with a = -0.5."""
