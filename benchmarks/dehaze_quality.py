@@ -37,16 +37,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import course_lib  # noqa: E402  (sets the oneDNN ISA cap: must come before MindSpore)
 import mindspore as ms  # noqa: E402
 from course_lib.baselines import dark_channel_prior  # noqa: E402
-from course_lib.data import degrade  # noqa: E402
+from course_lib.data import degrade, heldout  # noqa: E402
 from course_lib.data.datasets import SyntheticPairs  # noqa: E402
-from course_lib.data.images import HELDOUT, TRAIN, heldout_images, train_images  # noqa: E402
+from course_lib.data.images import TRAIN, train_images  # noqa: E402
 from course_lib.losses.dehaze import aecr_loss_fn  # noqa: E402
 from course_lib.metrics import count_params, psnr, ssim  # noqa: E402
 from course_lib.models.aecrnet import HEADS, aecrnet_tiny  # noqa: E402
 
 # isort: on
 
-TEST_HAZE = ((0.4, 0.85), (0.65, 0.95))  # (mean transmission, airlight) applied to every held-out photo
+TEST_HAZE = heldout.HOMOGENEOUS_HAZE  # (mean transmission, airlight) applied to every held-out photo
 MODE_NAMES = {"none": "AECR-Net tiny, L1", "positive_only": "AECR-Net tiny, L1 + positive", "full": "AECR-Net tiny, L1 + CR"}  # fmt: skip
 
 
@@ -78,16 +78,8 @@ def training_pairs(max_side, patch, count_per_photo=40, seed=0):
 
 
 def test_set(max_side):
-    """[(name, hazy, clean)] on the held-out photos, fixed haze parameters (H, W multiples of 4)."""
-    out = []
-    for name, clean in zip(HELDOUT, heldout_images(max_side=max_side)):
-        h, w = clean.shape[0] // 4 * 4, clean.shape[1] // 4 * 4
-        clean = clean[:h, :w]
-        depth = degrade.depth_prior((h, w))
-        for t_mean, airlight in TEST_HAZE:
-            hazy = degrade.haze(clean, depth, degrade.beta_for_transmission(depth, t_mean), airlight)
-            out.append((f"{name} t{t_mean:g} A{airlight:g}", hazy, clean))
-    return out
+    """[(name, hazy, clean)] on the held-out photos, fixed haze (``course_lib.data.heldout``, uniform haze)."""
+    return heldout.haze_homogeneous(max_side)
 
 
 def score(restore, tests, repeats):

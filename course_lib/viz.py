@@ -49,7 +49,7 @@ def show(
         title = titles[i] if titles is not None and i < len(titles) else ""
         if title:
             ax.set_title(title, fontsize=10)
-        panels.append({"title": title, "std": round(float(np.std(a)), 5)})
+        panels.append({"title": title, "std": round(float(np.std(a)), 5), "rgb": a.ndim == 3})
     fig.tight_layout()
     if _in_notebook():
         # stored with the picture, so tests can tell a flat panel (an untrained net's grey field) from a photo
@@ -57,7 +57,7 @@ def show(
     return fig
 
 
-PANELS_KEY = "course_lib/panels"  # output metadata: [{title, std}] of every panel of a ``show`` figure
+PANELS_KEY = "course_lib/panels"  # output metadata: [{title, std, rgb}] of every panel of a ``show`` figure
 
 
 def _display_as_jpeg(fig, metadata=None) -> None:

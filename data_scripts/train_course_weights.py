@@ -45,7 +45,7 @@ RECIPES = {
     "zero_dce_pp": dict(steps=1000, lr=3e-4, batch=8, patch=64, per_photo=8, grad_clip=0.1),
     "zero_dce": dict(steps=1000, lr=3e-4, batch=8, patch=64, per_photo=8, grad_clip=0.1),
     "csd": dict(steps=300, lr=2e-4, batch=4, patch=64, per_photo=8, init="edsr", compare="student_alone"),
-    "aecrnet": dict(steps=2000, lr=5e-4, batch=8, patch=64, per_photo=20, loss="l1"),
+    "aecrnet": dict(steps=1000, lr=5e-4, batch=8, patch=64, per_photo=20, loss="l1"),
     "aecrnet_dcp": dict(steps=1600, lr=2e-4, batch=4, patch=112, per_photo=20, grad_clip=0.5, max_side=256),
 }
 LICENCES = {
@@ -67,7 +67,7 @@ def training_photos(extra: Path | None, max_side: int = 512):
             raise SystemExit(f"error: no photos in {PHOTOS}; run python data_scripts/get_photos.py first")
         for f in files:
             photos.append(shrink(load_image(f), max_side))
-        names.append(f"{len(files)} photos from {folder}")
+        names.append(f"{len(files)} photos from {str(folder).replace(str(Path.home()), '~')}")
     return photos, names
 
 

@@ -1,0 +1,120 @@
+"""The course weights shipped in course_lib/weights: present for every method, SHA-256 checked, small, and
+really better than the classical baselines on the held-out photos, measured now.
+
+The baselines are independent implementations: MATLAB-style bicubic (``degrade.imresize``, tested against
+published Set5 values), the dark channel prior in NumPy/SciPy, gamma correction; the official Zero-DCE and
+Zero-DCE++ weights (``../shared/reference_data``, not shipped) when present.
+"""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from course_lib import quality, weights
+from course_lib.__main__ import main
+from course_lib.models import REGISTRY
+
+METHODS = sorted(name for name in REGISTRY if name != "baseline")
+OFFICIAL = Path(__file__).resolve().parents[2] / "shared" / "reference_data" / "zerodce"
+
+
+def test_every_method_has_course_weights_with_a_complete_manifest_entry():
+    manifest = weights.manifest()
+    assert sorted(manifest) == METHODS
+    total = 0
+    for method, entry in manifest.items():
+        for key in ("recipe", "data", "steps", "train_seconds_total", "machine", "date", "scores", "sha256"):
+            assert key in entry, f"{method}: manifest lacks {key}"
+        assert "coffee" not in json.dumps(entry["data"]["photos"])  # held-out photos never in training
+        path = weights.path(method)  # checks the SHA-256
+        total += path.stat().st_size
+    assert total <= 10 * 2**20, f"course weights take {total / 2**20:.1f} MB; the budget is 10 MB"
+
+
+def test_altered_weights_are_refused_with_one_clear_line(tmp_path, monkeypatch, capsys):
+    copy = tmp_path / "weights"
+    shutil.copytree(weights.FOLDER, copy)
+    with open(copy / "espcn.ckpt", "r+b") as f:
+        f.seek(200)
+        f.write(b"\x00\x01\x02\x03")
+    monkeypatch.setattr(weights, "FOLDER", copy)
+    monkeypatch.setattr(weights, "MANIFEST", copy / "manifest.json")
+    with pytest.raises(weights.WeightsError, match="SHA-256"):
+        weights.load("espcn")
+    code = main(["evaluate", "espcn", "--weights", "course", "--data", "synthetic"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "SHA-256" in err[0]
+
+
+def test_unknown_course_weights_name_the_fix():
+    with pytest.raises(weights.WeightsError, match="train_course_weights.py"):
+        weights.path("no_such_method")
+
+
+@pytest.fixture(scope="module")
+def sr_scores():
+    net = weights.load("csd")
+    edsr = weights.load("edsr")
+    return {
+        "bicubic": quality.baselines("edsr")["bicubic"]["x2"]["psnr"],
+        "edsr": quality.score("edsr", edsr, width_mult=1.0)["x2"]["psnr"],
+        "teacher": quality.score("csd", net, width_mult=1.0)["x2"]["psnr"],
+        "student": quality.score("csd", net, width_mult=0.25)["x2"]["psnr"],
+        "alone": weights.manifest()["csd"]["student_alone"]["width 0.25"]["x2"]["psnr"],
+    }
+
+
+def test_edsr_beats_bicubic_by_a_decibel(sr_scores):
+    assert sr_scores["edsr"] >= sr_scores["bicubic"] + 1.0
+
+
+def test_espcn_beats_bicubic():
+    gain = (
+        quality.score("espcn", weights.load("espcn"))["x2"]["psnr"]
+        - quality.baselines("espcn")["bicubic"]["x2"]["psnr"]
+    )
+    assert gain > 0.5
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_cli_evaluates_the_course_weights_on_a_folder(method, tmp_path, capsys):
+    """``evaluate METHOD --weights course --data DIR`` with DIR/lq and DIR/gt, for every method."""
+    from course_lib.data import save_image
+
+    scale = REGISTRY[method].scale
+    _, lq, gt = quality.test_sets(method)[next(iter(quality.test_sets(method)))][0]
+    save_image(tmp_path / "lq" / "a.png", lq[: 48 // scale, : 48 // scale])
+    save_image(tmp_path / "gt" / "a.png", gt[:48, :48])
+    assert main(["evaluate", method, "--weights", "course", "--data", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = {line.rsplit(maxsplit=2)[0].strip(): float(line.split()[-2]) for line in lines[2:]}
+    assert method in rows and len(rows) >= 2, lines
+    assert all(np.isfinite(v) for v in rows.values())
+
+
+def test_csd_teacher_beats_bicubic_by_a_decibel(sr_scores):
+    # The must-show of issue 11 for the 0.25 student (>= 80 % of the teacher's gain, and above the student
+    # trained alone) is NOT met by these weights: see the README ("Course weights") for the measured gap.
+    assert sr_scores["teacher"] >= sr_scores["bicubic"] + 1.0
+
+
+def test_zero_dce_beats_gamma_correction_on_psnr():
+    ours = quality.score("zero_dce", weights.load("zero_dce"))["low light"]
+    gamma = quality.baselines("zero_dce")["gamma 0.5"]["low light"]
+    assert ours["psnr"] > gamma["psnr"]
+    assert abs(ours["brightness_error"]) < abs(gamma["brightness_error"])
+
+
+def test_dehazing_weights_against_the_dark_channel_prior():
+    """The prior head beats the default dark channel prior on non-homogeneous haze; the official head beats
+    the hazy input (and, at this scale, not the prior: README)."""
+    base = quality.baselines("aecrnet")
+    prior_head = quality.score("aecrnet_dcp", weights.load("aecrnet_dcp"))
+    official_head = quality.score("aecrnet", weights.load("aecrnet"))
+    nh = "non-homogeneous haze"
+    assert prior_head[nh]["psnr"] > base["dark channel prior"][nh]["psnr"] + 0.5
+    for kind in ("homogeneous haze", nh):
+        assert official_head[kind]["psnr"] > base["input"][kind]["psnr"] + 3.0

@@ -1,0 +1,79 @@
+"""What a reader sees without running anything: the outputs stored in the notebooks.
+
+nbval executes every notebook at the ``ci`` budget but compares only the deterministic cells; these tests
+read the *stored* outputs, the ones the rendered course shows, and fail when they contradict the text:
+
+* they come from a ``class`` (or ``full``) run, never from a 12-step ``ci`` run;
+* no stored error;
+* no colour panel of ``viz.show`` is a flat field (an untrained network's grey output): its standard deviation
+  is stored with the picture (``viz.PANELS_KEY``). Single-channel maps (attention, transmission) are
+  quantities that may legitimately be flat, and are not checked;
+* no stored verdict says ``FAIL``: result cells state their claim as a checked line ("PASS: ESPCN beats
+  bicubic by +1.06 dB"), so a table whose method loses to its baseline under a cell that says it wins fails.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from course_lib.viz import PANELS_KEY
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+FLAT = 0.01  # std of a panel in [0, 1] units; a photo has about 0.2, a grey field below 0.005
+
+
+def outputs(path):
+    for index, cell in enumerate(json.loads(path.read_text())["cells"]):
+        for out in cell.get("outputs", []):
+            yield index, out
+
+
+def text_of(out):
+    if out.get("output_type") == "stream":
+        return "".join(out.get("text", ""))
+    return "".join(out.get("data", {}).get("text/plain", ""))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_stored_outputs_come_from_a_class_run(path):
+    budgets = set(re.findall(r"Budget\(name='(\w+)'", "".join(text_of(o) for _, o in outputs(path))))
+    assert budgets, f"{path.name}: no stored budget line; execute it with COURSE_BUDGET=class and store it"
+    assert budgets <= {"class", "full"}, f"{path.name}: stored outputs come from a {budgets} run"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_no_stored_error_flat_panel_or_failed_claim(path):
+    for index, out in outputs(path):
+        assert out.get("output_type") != "error", f"{path.name} cell {index}: stored error {out.get('ename')}"
+        for panel in out.get("metadata", {}).get(PANELS_KEY, []):
+            assert not panel.get("rgb", True) or panel["std"] >= FLAT, (
+                f"{path.name} cell {index}: panel {panel['title']!r} is a flat field (std {panel['std']})"
+            )
+        failed = [line for line in text_of(out).splitlines() if line.startswith("FAIL")]
+        assert not failed, f"{path.name} cell {index}: stored result contradicts its claim: {failed[0]}"
+
+
+def test_every_picture_of_show_carries_its_panel_statistics():
+    """The metadata the flat-field test reads is really written by viz.show inside a kernel."""
+    import io
+    from contextlib import redirect_stdout
+    from unittest import mock
+
+    import numpy as np
+
+    from course_lib import viz
+
+    shown = []
+    with (
+        mock.patch.object(viz, "_in_notebook", return_value=True),
+        mock.patch("IPython.display.display", side_effect=lambda obj, metadata=None: shown.append(metadata)),
+        redirect_stdout(io.StringIO()),
+    ):
+        viz.show(
+            [np.full((8, 8, 3), 0.5), np.random.default_rng(0).uniform(size=(8, 8, 3))], ["flat", "noise"]
+        )
+    (panels,) = [m[PANELS_KEY] for m in shown]
+    assert [p["title"] for p in panels] == ["flat", "noise"]
+    assert panels[0]["std"] == 0.0 and panels[1]["std"] > 0.2
