@@ -10,8 +10,8 @@ then crops ``padding`` rows at the start and keeps
 rows, so ``output_padding`` rows come back at the end that the plain crop would have cut: they are
 *computed* rows (footprints of the last input pixels), not zeros.
 
-Porting trap (MindSpore 2.10, CPU): ``nn.Conv2dTranspose(..., pad_mode='pad', padding=1,
-output_padding=1)`` gives the right shape but leaves the last output row and column at the bias; every
+Porting trap (MindSpore 2.10, CPU): ``nn.Conv2dTranspose`` with ``pad_mode='pad', padding=1,
+output_padding=1`` gives the right shape but leaves the last output row and column at the bias; every
 other position agrees with PyTorch. AECR-Net's decoder and every k=3, stride-2 upsampler hit it. This
 module computes the full scatter with MindSpore's own op (``pad_mode='valid'``, which is correct), then
 crops the way PyTorch does: the function stays one fast op plus a slice, and trains in graph mode.
