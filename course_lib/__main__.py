@@ -104,10 +104,11 @@ def load_weights(net, path, method: str):
             f"weights file {path} does not exist; train first (python -m course_lib train {method})"
         )
     try:
-        params = ms.load_checkpoint(str(path))
+        params = ms.load_checkpoint(str(path), crc_check=True)  # files written by `train` carry a CRC
     except Exception:
         raise UsageError(
-            f"weights file {path} is not a readable MindSpore checkpoint (truncated or corrupt?)"
+            f"weights file {path} is not a readable MindSpore checkpoint (truncated, corrupt or unreadable); "
+            f"train again or copy it anew"
         ) from None
     for p in net.get_parameters():
         if p.name not in params:
@@ -117,6 +118,9 @@ def load_weights(net, path, method: str):
                 f"weights file {path} holds {p.name} of shape {tuple(params[p.name].shape)} but {method} has "
                 f"{tuple(p.shape)}: it was trained with another configuration"
             )
+        if params[p.name].dtype != p.dtype:
+            raise UsageError(f"weights file {path} holds {p.name} as {params[p.name].dtype}, not {p.dtype}; "
+                             "save float32 weights")  # fmt: skip
     ms.load_param_into_net(net, params)
     return net
 
@@ -134,12 +138,10 @@ def classical_baseline(spec):
 
 # ------------------------------------------------------------------------------------------- commands
 def cmd_train(args) -> None:
-    import mindspore as ms
-
     from . import budget as make_budget
     from . import device
     from .models import get_method
-    from .train import fit, init_data_parallel
+    from .train import fit, init_data_parallel, save_weights
 
     spec = get_method(args.method)
     b = make_budget(args.budget)
@@ -162,8 +164,7 @@ def cmd_train(args) -> None:
         resume=args.resume, mode=args.mode, seed=args.seed, grad_clip=args.grad_clip,
     )  # fmt: skip
     if rank == 0:
-        weights = ckpt_dir / f"{args.method}.ckpt"
-        ms.save_checkpoint(net, str(weights))
+        weights = save_weights(net, ckpt_dir / f"{args.method}.ckpt")  # atomic, with CRC, never NaN
         print(f"final loss {history.loss[-1]:.4g}; weights: {weights}")
 
 
@@ -241,7 +242,9 @@ def cmd_info(args) -> None:
 
 # ------------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m course_lib", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m course_lib", description=__doc__.split("\n")[0].replace("``", "")
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="{train,enhance,evaluate,info}")
 
     def common(p, budget=True):
@@ -254,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "train", help="train a method", description="Train a registered method with course_lib.train.fit."
     )
-    p.add_argument("method", help="registered method name (see `info`)")
+    p.add_argument("method", help="registered method name (python -m course_lib info lists them)")
     p.add_argument(
         "--data", default="synthetic", help="'synthetic' (bundled photos) or a folder DIR with DIR/lq, DIR/gt"
     )
@@ -310,6 +313,13 @@ def main(argv=None) -> int:
         args.func(args)
     except (ValueError, FileNotFoundError, DeviceError, CheckpointError, FloatingPointError) as e:
         print(f"error: {' '.join(str(e).split())}", file=sys.stderr)  # one line, no traceback
+        return 2
+    except OSError as e:  # an output under a file, a read-only folder, a full disk
+        where = f": {e.filename}" if e.filename else ""
+        print(
+            f"error: {e.strerror or e}{where}; choose a path you can write to (and free space)",
+            file=sys.stderr,
+        )
         return 2
     return 0
 

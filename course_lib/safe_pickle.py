@@ -36,6 +36,7 @@ Two readers:
 from __future__ import annotations
 
 import collections
+import contextlib
 import importlib
 import io
 import pickle
@@ -93,6 +94,23 @@ def _resolve_numpy(module: str, name: str):
     raise pickle.UnpicklingError(f"{module}.{name} is allowed but cannot be found in this NumPy version")
 
 
+@contextlib.contextmanager
+def _malformed_is_unpickling_error(path):
+    """The module's one boundary: whatever a malformed file makes pickle, zipfile, struct or NumPy raise
+    becomes ``pickle.UnpicklingError`` naming the file (missing or unreadable files stay ``OSError``)."""
+    try:
+        yield
+    except (pickle.UnpicklingError, OSError):
+        raise
+    except (MemoryError, RecursionError) as e:
+        raise pickle.UnpicklingError(f"{path}: refusing a file that needs too much memory or nesting "
+                                     f"({type(e).__name__})") from None  # fmt: skip
+    except Exception as e:  # EOFError, ValueError, TypeError, KeyError, struct.error, zipfile.BadZipFile, ...
+        raise pickle.UnpicklingError(
+            f"{path} is not a valid weights file ({type(e).__name__}: {e})"[:300]
+        ) from None
+
+
 def _refuse(path, module: str, name: str, allowed) -> UnsafePickleError:
     names = ", ".join(sorted(f"{m}.{n}" for m, n in allowed))
     return UnsafePickleError(
@@ -109,9 +127,9 @@ class _NumpyUnpickler(pickle.Unpickler):
 
     def find_class(self, module, name):
         if (module, name) in _NUMPY_ALLOWED:
-            return _resolve_numpy(module, name)
+            return _fresh(_resolve_numpy(module, name))
         if (module, name) in _CONTAINERS_ALLOWED:
-            return _CONTAINERS_ALLOWED[(module, name)]
+            return _fresh(_CONTAINERS_ALLOWED[(module, name)])
         raise _refuse(self._path, module, name, {**_NUMPY_ALLOWED, **_CONTAINERS_ALLOWED})
 
     def persistent_load(self, pid):
@@ -126,7 +144,7 @@ def load_numpy_pickle(path):
     names anything but NumPy's array rebuilders and ``collections.OrderedDict``.
     """
     path = Path(path)
-    with open(path, "rb") as f:
+    with _malformed_is_unpickling_error(path), open(path, "rb") as f:
         return _NumpyUnpickler(f, path).load()
 
 
@@ -147,7 +165,14 @@ _TORCH_STORAGE_DTYPES = {
 }
 
 
-class _StorageType:
+class _Sealed:
+    """Refuses the pickle BUILD opcode, which would otherwise set attributes after validation."""
+
+    def __setstate__(self, state):
+        raise pickle.UnpicklingError("the pickle tries to set attributes of a storage or tensor")
+
+
+class _StorageType(_Sealed):
     """Stands in for ``torch.FloatStorage`` & co.: only carries the NumPy dtype."""
 
     def __init__(self, name: str):
@@ -155,7 +180,7 @@ class _StorageType:
         self.dtype = np.dtype(_TORCH_STORAGE_DTYPES[name]).newbyteorder("<")
 
 
-class _Storage:
+class _Storage(_Sealed):
     """A flat buffer of ``numel`` elements; ``data`` is filled in when the bytes are read."""
 
     def __init__(self, storage_type: _StorageType, key: str, numel: int):
@@ -165,21 +190,36 @@ class _Storage:
         self.data = None
 
 
-class _LazyTensor:
+class _LazyTensor(_Sealed):
     """What ``_rebuild_tensor_v2`` returns here; turned into an ndarray once the storages are read."""
 
     def __init__(self, storage, offset, size, stride):
         self.storage, self.offset, self.size, self.stride = storage, int(offset), tuple(size), tuple(stride)
 
     def to_numpy(self) -> np.ndarray:
-        data = self.storage.data
+        data, key = self.storage.data, self.storage.key
         if data is None:
-            raise pickle.UnpicklingError(f"storage {self.storage.key!r} has no data in the file")
-        if self.size and min(self.size) == 0:
+            raise pickle.UnpicklingError(f"storage {key!r} has no data in the file")
+        if len(self.size) != len(self.stride):
+            raise pickle.UnpicklingError(f"tensor of storage {key!r} has {len(self.size)} sizes and "
+                                         f"{len(self.stride)} strides")  # fmt: skip
+        if self.offset < 0 or min(self.size + self.stride, default=0) < 0:
+            raise pickle.UnpicklingError(
+                f"tensor view of storage {key!r} has a negative offset, size or stride"
+            )
+        numel = int(np.prod(self.size, dtype=np.int64)) if self.size else 1
+        if numel == 0:
             return np.zeros(self.size, dtype=data.dtype.newbyteorder("="))
+        # Every element a view can reach lies in [offset, last] when strides are >= 0; and a state dict's
+        # tensors never hold more elements than their storage (that needs overlapping or stride-0 views,
+        # which would let a few bytes of file allocate gigabytes).
         last = self.offset + sum((n - 1) * s for n, s in zip(self.size, self.stride))
-        if self.offset < 0 or last >= data.size:
-            raise pickle.UnpicklingError(f"tensor view runs past its storage {self.storage.key!r}")
+        if last >= data.size:
+            raise pickle.UnpicklingError(f"tensor view runs past its storage {key!r}")
+        if numel > data.size:
+            raise pickle.UnpicklingError(
+                f"tensor view of storage {key!r} has {numel} elements, more than the storage's {data.size}"
+            )
         item = data.itemsize
         view = np.lib.stride_tricks.as_strided(
             data[self.offset :], shape=self.size, strides=[s * item for s in self.stride], writeable=False
@@ -187,10 +227,18 @@ class _LazyTensor:
         return np.ascontiguousarray(view).astype(data.dtype.newbyteorder("="), copy=False)
 
 
+def _ints(values, what):
+    if not isinstance(values, (tuple, list)) or not all(type(v) is int for v in values):
+        raise pickle.UnpicklingError(f"tensor {what} must be a tuple of integers, got {values!r}"[:200])
+    return tuple(values)
+
+
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, *_):
     if not isinstance(storage, _Storage):
         raise pickle.UnpicklingError("_rebuild_tensor_v2 got something other than a storage")
-    return _LazyTensor(storage, storage_offset, size, stride)
+    if type(storage_offset) is not int:
+        raise pickle.UnpicklingError(f"tensor offset must be an integer, got {storage_offset!r}"[:200])
+    return _LazyTensor(storage, storage_offset, _ints(size, "size"), _ints(stride, "stride"))
 
 
 def _rebuild_parameter(data, requires_grad=False, backward_hooks=None, *_):
@@ -202,7 +250,20 @@ _TORCH_ALLOWED = {
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
 }
-_TORCH_ALLOWED.update({("torch", name): _StorageType(name) for name in _TORCH_STORAGE_DTYPES})
+_TORCH_ALLOWED.update({("torch", name): name for name in _TORCH_STORAGE_DTYPES})
+
+
+def _fresh(obj):
+    """What ``find_class`` hands to one load: a new object each time, never a module-level one.
+
+    A pickle can set attributes on whatever a global resolves to (BUILD opcode); handing out shared
+    functions or storage types would let one file change how every later file in the process loads.
+    """
+    if isinstance(obj, str):  # a storage type's name
+        return _StorageType(obj)
+    if isinstance(obj, type):
+        return obj  # OrderedDict, ndarray, dtype: builtin types, whose attributes cannot be set
+    return lambda *args, **kwargs: obj(*args, **kwargs)
 
 
 class _TorchUnpickler(pickle.Unpickler):
@@ -213,7 +274,7 @@ class _TorchUnpickler(pickle.Unpickler):
 
     def find_class(self, module, name):
         if (module, name) in _TORCH_ALLOWED:
-            return _TORCH_ALLOWED[(module, name)]
+            return _fresh(_TORCH_ALLOWED[(module, name)])
         raise _refuse(self._path, module, name, _TORCH_ALLOWED)
 
     def persistent_load(self, pid):
@@ -259,14 +320,28 @@ def _load_zip(path: Path) -> object:
         result = unpickler.load()
         for key, storage in storages.items():
             dtype = storage.dtype if byteorder == "little" else storage.dtype.newbyteorder(">")
-            raw = archive.read(f"{prefix}data/{key}")
-            if len(raw) < storage.numel * dtype.itemsize:
-                raise pickle.UnpicklingError(f"{path}: storage {key!r} is shorter than its declared size")
+            member, need = f"{prefix}data/{key}", storage.numel * dtype.itemsize
+            try:
+                info = archive.getinfo(member)
+            except KeyError:
+                raise pickle.UnpicklingError(f"{path}: storage {key!r} has no data in the file") from None
+            if storage.numel < 0 or info.file_size != need:
+                raise pickle.UnpicklingError(
+                    f"{path}: storage {key!r} holds {info.file_size} bytes, but its tensor header says "
+                    f"{storage.numel} elements ({need} bytes)"
+                )
+            # torch stores members uncompressed; a compressed one may not expand beyond 100x (zip bomb)
+            if info.file_size > 100 * info.compress_size + 1024:
+                raise pickle.UnpicklingError(f"{path}: storage {key!r} expands {info.file_size} bytes "
+                                             f"from {info.compress_size}: refusing a zip bomb")  # fmt: skip
+            with archive.open(member) as f:
+                raw = f.read(need)
             storage.data = np.frombuffer(raw, dtype=dtype, count=storage.numel)
     return result
 
 
 def _load_legacy(path: Path) -> object:
+    size = path.stat().st_size
     with open(path, "rb") as f:
         storages: dict = {}
 
@@ -289,9 +364,13 @@ def _load_legacy(path: Path) -> object:
                 raise pickle.UnpicklingError(f"{path}: storage {key!r} is listed but no tensor uses it")
             storage = storages[str(key)]
             (numel,) = struct.unpack("<q", f.read(8))
-            raw = f.read(numel * storage.dtype.itemsize)
-            if len(raw) != numel * storage.dtype.itemsize:
-                raise pickle.UnpicklingError(f"{path}: file ends inside storage {key!r}")
+            need, left = numel * storage.dtype.itemsize, size - f.tell()
+            if numel != storage.numel or need > left:
+                raise pickle.UnpicklingError(
+                    f"{path}: storage {key!r} claims {numel} elements ({need} bytes; the tensor header says "
+                    f"{storage.numel}) and {left} bytes are left in the file"
+                )
+            raw = f.read(need)
             storage.data = np.frombuffer(raw, dtype=storage.dtype, count=numel)
     return result
 
@@ -305,18 +384,19 @@ def load_torch_state_dict(path) -> dict:
     docstring), ``pickle.UnpicklingError`` for a malformed file.
     """
     path = Path(path)
-    if zipfile.is_zipfile(path):
-        result = _load_zip(path)
-    else:
-        with open(path, "rb") as f:
-            head = f.read(512)
-        if len(head) >= 262 and head[257:262] == b"ustar":
-            raise pickle.UnpicklingError(
-                f"{path} is a tar archive (PyTorch <= 0.3 format), which this loader does not read; "
-                "re-save it with a recent torch: torch.save(torch.load(path), new_path)"
-            )
-        result = _load_legacy(path)
-    result = _to_numpy(result)
+    with _malformed_is_unpickling_error(path):
+        if zipfile.is_zipfile(path):
+            result = _load_zip(path)
+        else:
+            with open(path, "rb") as f:
+                head = f.read(512)
+            if len(head) >= 262 and head[257:262] == b"ustar":
+                raise pickle.UnpicklingError(
+                    f"{path} is a tar archive (PyTorch <= 0.3 format), which this loader does not read; "
+                    "re-save it with a recent torch: torch.save(torch.load(path), new_path)"
+                )
+            result = _load_legacy(path)
+        result = _to_numpy(result)
     if not isinstance(result, dict):
         raise pickle.UnpicklingError(f"{path} holds a {type(result).__name__}, not a state dict")
     return dict(result)

@@ -7,8 +7,15 @@ For users with internet (tests and notebooks never need it). Each dataset ends u
 
 Downloads resume where they stopped (HTTP Range), show progress, and are checked against the size and
 SHA-256 where the publishers give them (DIV2K through TensorFlow Datasets' list; the others publish none,
-which the script says). Extraction refuses any archive member that would land outside the target folder
-(absolute paths, ``..``, symbolic or hard links, devices).
+which the script says). A download keeps its ``.part`` name until it has all the bytes the server announced
+and passes those checks; an archive without a published checksum must instead open and read to its end.
+Every archive, including one already in ``ROOT/_downloads`` (downloaded earlier or by hand), is checked
+again before each extraction. Extraction refuses any archive member that would land outside the target
+folder (absolute paths, ``..``, symbolic or hard links, devices).
+
+Every failure (network, damaged or mismatching archive, a folder that cannot be written, a full disk)
+is a :class:`FetchError` whose message names the problem and the fix; the command line prints it as one
+``error: ...`` line and exits with status 2.
 
     python data_scripts/fetch_datasets.py --list
     python data_scripts/fetch_datasets.py div2k-valid-x2 --root ~/datasets
@@ -21,15 +28,21 @@ what it found.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import hashlib
+import http.client
+import lzma
 import os
 import re
 import shutil
 import stat
 import sys
 import tarfile
+import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
@@ -38,18 +51,57 @@ CHUNK = 1 << 20
 
 
 class FetchError(RuntimeError):
-    """A download or extraction that cannot be trusted or completed."""
+    """A download or extraction that cannot be trusted or completed; the message says how to fix it."""
+
+
+_FIXES = {
+    errno.ENOSPC: "free some disk space or choose another --root",
+    errno.EACCES: "choose a folder you may write to (--root) or change its permissions",
+    errno.ENOTDIR: "a file stands where a folder is needed: move it or choose another --root",
+}
+_FIXES.update({errno.EPERM: _FIXES[errno.EACCES], errno.EROFS: _FIXES[errno.EACCES]})
+_FIXES[errno.EEXIST] = _FIXES[errno.ENOTDIR]
+
+
+@contextlib.contextmanager
+def _os_errors():
+    """Turn an OSError (read-only folder, a path under a file, disk full) into a one-line FetchError."""
+    try:
+        yield
+    except OSError as err:
+        where = f": {err.filename}" if err.filename else ""
+        fix = _FIXES.get(err.errno, "check that folder, or choose another --root")
+        raise FetchError(f"{err.strerror or err}{where}; {fix}") from err
+
+
+# What a damaged or truncated archive raises while it is read (gzip and bz2 raise OSError without errno).
+_ARCHIVE_ERRORS = (EOFError, zipfile.BadZipFile, tarfile.TarError, zlib.error, lzma.LZMAError, OSError)
+
+
+@contextlib.contextmanager
+def _archive_errors(name: str, fix: str = "; delete it and download it again"):
+    """Turn the exceptions of reading a damaged archive ``name`` into a one-line FetchError."""
+    try:
+        yield
+    except _ARCHIVE_ERRORS as err:
+        if isinstance(err, OSError) and err.errno is not None:
+            raise  # a real file-system error: _os_errors reports it
+        raise FetchError(f"{name} is damaged or incomplete ({err or type(err).__name__}){fix}") from err
 
 
 @dataclass
 class Remote:
+    """A file to download: its URL, published size and SHA-256 (None where none is published), and
+    ``name``, the file name in ``ROOT/_downloads`` where the URL does not end with it."""
+
     url: str
     size: Optional[int] = None
     sha256: Optional[str] = None
+    name: Optional[str] = None
 
     @property
     def filename(self) -> str:
-        return self.url.rstrip("/").split("/")[-1].split("?")[0]
+        return self.name or self.url.rstrip("/").split("/")[-1].split("?")[0]
 
 
 @dataclass
@@ -134,14 +186,19 @@ DATASETS: Dict[str, Dataset] = {
     "sots-indoor": Dataset(
         "RESIDE SOTS indoor (500 pairs); the archive is behind a Dropbox/Baidu link - download SOTS.zip "
         "by hand from the RESIDE page into ROOT/_downloads/ and run this again (no checksum published)",
-        [Remote("https://bit.ly/2XZH498")],
+        [Remote("https://bit.ly/2XZH498", name="SOTS.zip")],
         {"test": ("**/indoor/hazy/*.png", "**/indoor/gt/*.png")},
         _first_number,
     ),
     "lol": Dataset(
         "LOL v1 (500 low/normal-light pairs, 400x600; Wei et al. 2018); Google Drive hosts it - download "
         "LOLdataset.zip by hand into ROOT/_downloads/ and run this again (no checksum published)",
-        [Remote("https://drive.google.com/uc?id=1L-kqSQyrmMueBh_ziWoPFhfsAh50h20H&filename=LOLdataset.zip")],
+        [
+            Remote(
+                "https://drive.google.com/uc?id=1L-kqSQyrmMueBh_ziWoPFhfsAh50h20H&filename=LOLdataset.zip",
+                name="LOLdataset.zip",
+            )
+        ],
         {
             "train": ("**/our485/low/*.png", "**/our485/high/*.png"),
             "test": ("**/eval15/low/*.png", "**/eval15/high/*.png"),
@@ -168,61 +225,137 @@ def _progress(done: int, total: Optional[int], name: str) -> None:
 
 
 def download(remote: Remote, folder: Path, timeout: float = 60.0) -> Path:
-    """Fetch ``remote`` into ``folder``, resuming a partial ``.part`` file, and verify size and SHA-256.
+    """Fetch ``remote`` into ``folder`` and return the checked file (see :func:`_verify`).
 
-    A finished file that already verifies is not fetched again. A file that fails verification is deleted
-    and :class:`FetchError` names the expected and actual values.
+    A file already in ``folder`` (an earlier download, or one placed there by hand) is checked and not
+    fetched again. If its published size or SHA-256 differ, :class:`FetchError` names the expected and
+    found values and leaves the file for the user to delete; one without a published checksum that is
+    damaged or incomplete is deleted and downloaded again.
+
+    The download goes to ``<name>.part`` and resumes it (HTTP Range); a ``.part`` as long as the published
+    size or longer, or one the server refuses to resume (416), is started again from zero. The file gets
+    its final name only once it holds every byte the server announced and passes :func:`_verify`; a
+    download cut short keeps its ``.part`` to resume, one that fails the checks is deleted.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    final = folder / remote.filename
-    if final.exists():
-        _verify(final, remote)
+    with _os_errors():
+        folder.mkdir(parents=True, exist_ok=True)
+        final = folder / remote.filename
+        if final.exists():
+            try:
+                _verify(final, remote)
+                return final
+            except FetchError as err:
+                if remote.size is not None or remote.sha256 is not None:
+                    raise FetchError(
+                        f"{err} (in {folder}); delete it and run again to download it anew"
+                    ) from None
+                final.unlink()
+                print(f"note: {err}; deleted it from {folder} and downloading it again")
+        part = final.with_name(final.name + ".part")
+        if part.exists() and remote.size is not None and part.stat().st_size >= remote.size:
+            part.unlink()  # too long to be a prefix of the published file: start again
+        _receive(remote, part, timeout)
+        try:
+            _verify(part, remote)
+        except FetchError as err:
+            part.unlink()
+            raise FetchError(
+                f"{err}; the download was deleted: run again to download it anew, or download "
+                f"{remote.url} by hand into {folder} as {remote.filename}"
+            ) from None
+        os.replace(part, final)
         return final
-    part = final.with_name(final.name + ".part")
+
+
+def _receive(remote: Remote, part: Path, timeout: float) -> None:
+    """Write the rest of ``remote`` to ``part``; raise :class:`FetchError`, keeping ``part`` to resume,
+    when the transfer breaks off or ends before the length the server announced."""
+    response, start = _open(remote, part, timeout)
+    with response:
+        resumed = start and response.status == 206
+        done = start if resumed else 0
+        length = response.headers.get("Content-Length")
+        expected = done + int(length) if length and length.isdigit() else None
+        with open(part, "ab" if resumed else "wb") as out:
+            while True:
+                try:
+                    block = response.read(CHUNK)
+                except (OSError, http.client.HTTPException) as err:
+                    raise FetchError(
+                        f"the download of {remote.filename} broke off after {done} bytes ({err}); "
+                        "run again to resume it"
+                    ) from err
+                if not block:
+                    break
+                out.write(block)
+                done += len(block)
+                _progress(done, expected or remote.size, remote.filename)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    if expected is not None and done != expected:
+        raise FetchError(
+            f"the download of {remote.filename} stopped after {done} of {expected} bytes; run again to resume it"
+        )
+
+
+def _open(remote: Remote, part: Path, timeout: float):
+    """Open the URL, asking for the bytes after ``part``; return (response, bytes already in ``part``)."""
     start = part.stat().st_size if part.exists() else 0
     request = urllib.request.Request(remote.url, headers={"User-Agent": "course-lib-fetch"})
     if start:
         request.add_header("Range", f"bytes={start}-")
     try:
-        response = urllib.request.urlopen(request, timeout=timeout)
-    except OSError as err:
-        raise FetchError(
-            f"cannot download {remote.url}: {err}. Check the network, or download it by hand into {folder}"
-        ) from err
-    with response:
-        resumed = start and response.status == 206
-        mode = "ab" if resumed else "wb"
-        done = start if resumed else 0
-        length = response.headers.get("Content-Length")
-        total = done + int(length) if length else remote.size
-        with open(part, mode) as out:
-            for block in iter(lambda: response.read(CHUNK), b""):
-                out.write(block)
-                done += len(block)
-                _progress(done, total, remote.filename)
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
-    os.replace(part, final)
-    _verify(final, remote)
-    return final
+        return urllib.request.urlopen(request, timeout=timeout), start
+    except urllib.error.HTTPError as err:
+        err.close()
+        if err.code == 416 and start:  # the .part cannot be resumed: start again from zero
+            part.unlink()
+            return _open(remote, part, timeout)
+        problem = err
+    except (OSError, ValueError, http.client.HTTPException) as err:
+        problem = err
+    raise FetchError(
+        f"cannot download {remote.url}: {problem}; check the network, or download it by hand into "
+        f"{part.parent} as {remote.filename}"
+    )
 
 
 def _verify(path: Path, remote: Remote) -> None:
+    """Raise :class:`FetchError` (expected and found values) unless ``path`` has the published size and
+    SHA-256; without a published checksum, unless it is a zip or tar archive that reads to its end."""
+    name = remote.filename
     size = path.stat().st_size
     if remote.size is not None and size != remote.size:
-        path.unlink()
-        raise FetchError(
-            f"{path.name}: size {size} bytes, expected {remote.size}; deleted, run again to re-download"
-        )
+        raise FetchError(f"{name}: size {size} bytes, expected {remote.size}")
     if remote.sha256 is not None:
         actual = sha256_of(path)
         if actual != remote.sha256:
-            path.unlink()
-            raise FetchError(
-                f"{path.name}: SHA-256 {actual} does not match the published {remote.sha256}; deleted"
-            )
-    elif remote.size is None:
-        print(f"note: {path.name} has no published size or checksum; it was not verified", file=sys.stderr)
+            raise FetchError(f"{name}: SHA-256 {actual} does not match the published {remote.sha256}")
+        return
+    _check_archive(path, name)
+    print(f"note: {name} has no published checksum; checked only that the archive is complete")
+
+
+def _check_archive(path: Path, name: str) -> None:
+    """Raise :class:`FetchError` unless ``path`` is a zip or tar archive whose members all read back."""
+    with _archive_errors(name, fix=""):
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                bad = zf.testzip()
+            if bad is not None:
+                raise FetchError(f"{name} is damaged (member {bad!r} fails its CRC)")
+            return
+        if tarfile.is_tarfile(path):
+            with tarfile.open(path) as tf:
+                for member in tf:
+                    if member.isfile():
+                        with tf.extractfile(member) as f:
+                            while f.read(CHUNK):
+                                pass
+            return
+    raise FetchError(
+        f"{name} is not a complete zip or tar archive (truncated, or another kind of file such as a web page)"
+    )
 
 
 def _check_member_path(name: str, target: Path) -> Path:
@@ -236,10 +369,17 @@ def _check_member_path(name: str, target: Path) -> Path:
     return dest
 
 
+@_os_errors()
 def safe_extract(archive: Path, target: Path) -> None:
     """Extract a zip or tar archive into ``target``, refusing (before writing anything) absolute paths,
-    ``..`` components, links and special files."""
+    ``..`` components, links and special files. A damaged archive, an unwritable target or a full disk
+    raise :class:`FetchError`."""
     target.mkdir(parents=True, exist_ok=True)
+    with _archive_errors(archive.name):
+        _extract(archive, target)
+
+
+def _extract(archive: Path, target: Path) -> None:
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as zf:
             members = zf.infolist()
@@ -262,9 +402,13 @@ def safe_extract(archive: Path, target: Path) -> None:
             for m in members:
                 tf.extract(m, target, set_attrs=False)
         return
-    raise FetchError(f"{archive.name}: not a zip or tar archive")
+    raise FetchError(
+        f"{archive.name} is not a complete zip or tar archive (truncated, or another kind of file); "
+        "delete it and download it again"
+    )
 
 
+@_os_errors()
 def lay_out(dataset: Dataset, extracted: Path, out: Path) -> Dict[str, int]:
     """Copy each split's pairs to ``out/SPLIT/{lq,gt}/<key><suffix>``; return pairs per split."""
     counts = {}
@@ -284,23 +428,24 @@ def lay_out(dataset: Dataset, extracted: Path, out: Path) -> Dict[str, int]:
 
 
 def fetch(name: str, root: Path) -> Dict[str, int]:
-    """Download, verify, extract and lay out dataset ``name`` under ``root/name``."""
+    """Download, verify, extract and lay out dataset ``name`` under ``root/name``.
+
+    Every archive is verified (:func:`download`) before it is extracted, also one already in
+    ``root/_downloads``. Raises :class:`FetchError` for anything that goes wrong."""
     if name not in DATASETS:
         raise FetchError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
     dataset = DATASETS[name]
     downloads = root / "_downloads"
     extracted = root / "_extracted" / name
     for remote in dataset.remotes:
-        local = downloads / remote.filename
-        archive = local if local.exists() else download(remote, downloads)
-        safe_extract(archive, extracted)
+        safe_extract(download(remote, downloads), extracted)
     counts = lay_out(dataset, extracted, root / name)
     print(f"{name}: " + ", ".join(f"{split} {n} pairs" for split, n in counts.items()) + f" in {root / name}")
     return counts
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("``", ""))
     parser.add_argument("names", nargs="*", help="datasets to fetch (see --list)")
     parser.add_argument(
         "--root", type=Path, default=Path("datasets"), help="where to put them (default ./datasets)"

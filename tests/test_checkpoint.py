@@ -158,6 +158,88 @@ def test_resuming_another_model_is_refused(tmp_path):
             super().__init__(num_feat=4)
             self.extra = ms.Parameter(ms.Tensor(np.zeros(1, np.float32)), name="extra")
 
-    with pytest.raises(ValueError, match=r"step_00000001.ckpt lacks parameters \['extra'"):
+    with pytest.raises(ValueError, match=r"step_00000001.ckpt is from a different run \(model"):
         fit(Wider(), REGISTRY["baseline"].loss_fn_factory(), Toy(), steps=2, batch_size=2, ckpt_dir=tmp_path,
             resume=True, progress=False)  # fmt: skip
+
+
+# --- one run per folder, same settings on resume, nothing NaN saved (issue: hardening) ------------------
+
+
+def _tiny_fit(folder, **kwargs):
+    args = dict(steps=2, batch_size=2, ckpt_dir=folder, progress=False)
+    args.update(kwargs)
+    return fit(REGISTRY["baseline"].build(num_feat=4), REGISTRY["baseline"].loss_fn_factory(), Toy(), **args)
+
+
+def test_new_run_in_a_folder_with_checkpoints_is_refused_and_deletes_nothing(tmp_path):
+    _tiny_fit(tmp_path, steps=6, ckpt_every=1)
+    before = list_checkpoints(tmp_path)
+    with pytest.raises(CheckpointError, match="already holds checkpoints .* resume=True"):
+        _tiny_fit(tmp_path, steps=2, ckpt_every=1)
+    assert list_checkpoints(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [(dict(lr=1e-3), "lr 0.0001 there, 0.001 here"), (dict(grad_clip=1.0), "grad_clip None there, 1.0 here"),
+     (dict(seed=5), "seed 0 there, 5 here"), (dict(batch_size=4), "batch_size 2 there, 4 here"),
+     (dict(steps=1), "past the 1 steps asked for")],
+)  # fmt: skip
+def test_resuming_with_other_settings_is_refused(tmp_path, change, message):
+    _tiny_fit(tmp_path)
+    with pytest.raises(CheckpointError, match=message):
+        _tiny_fit(tmp_path, resume=True, **{"steps": 4, **change})
+
+
+def test_resuming_another_network_of_the_same_parameter_names_is_refused(tmp_path):
+    _tiny_fit(tmp_path)
+    with pytest.raises(CheckpointError, match="model"):
+        fit(REGISTRY["baseline"].build(num_feat=8), REGISTRY["baseline"].loss_fn_factory(), Toy(), steps=4,
+            batch_size=2, ckpt_dir=tmp_path, resume=True, progress=False)  # fmt: skip
+
+
+def test_a_second_run_in_a_locked_folder_stops_at_once(tmp_path):
+    from course_lib.train import RunLock
+
+    class Untouched(Toy):
+        def sample_batch(self, rng, n):
+            raise AssertionError("the second run must not train")
+
+    with RunLock(tmp_path):
+        with pytest.raises(CheckpointError, match=rf"another run \(process {os.getpid()}\)"):
+            fit(REGISTRY["baseline"].build(num_feat=4), REGISTRY["baseline"].loss_fn_factory(), Untouched(),
+                steps=2, batch_size=2, ckpt_dir=tmp_path, progress=False)  # fmt: skip
+    _tiny_fit(tmp_path)  # released
+
+
+def test_an_unwritable_checkpoint_folder_is_found_before_the_first_step(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+
+    class Untouched(Toy):
+        def sample_batch(self, rng, n):
+            raise AssertionError("no step before the folder is known to be writable")
+
+    with pytest.raises(CheckpointError, match="cannot write checkpoints in .*file/run"):
+        fit(REGISTRY["baseline"].build(num_feat=4), REGISTRY["baseline"].loss_fn_factory(), Untouched(), steps=2,
+            batch_size=2, ckpt_dir=tmp_path / "file" / "run", progress=False)  # fmt: skip
+
+
+def test_an_unreadable_checkpoint_is_not_called_corrupt(tmp_path, monkeypatch):
+    _tiny_fit(tmp_path)
+    path = latest_checkpoint(tmp_path)
+    monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != path)  # tests run as root: chmod is ignored
+    with pytest.raises(CheckpointError, match="cannot be read .*permission") as info:
+        load_checkpoint(path)
+    assert "delete" not in str(info.value)
+
+
+def test_an_update_that_makes_weights_nan_is_never_saved(tmp_path):
+    with pytest.raises(FloatingPointError, match="holds NaN or infinity"):
+        _tiny_fit(tmp_path, steps=1, lr=float("inf"))
+    assert list_checkpoints(tmp_path) == []
+    net = REGISTRY["baseline"].build(num_feat=4)
+    net.conv_last.weight.set_data(ms.Tensor(np.full(net.conv_last.weight.shape, np.nan, np.float32)))
+    with pytest.raises(FloatingPointError):
+        save_checkpoint(net, tmp_path / "step_00000001.ckpt", {"step": 1})
+    assert not list(tmp_path.glob("*.ckpt")) and not list(tmp_path.glob(".tmp*"))

@@ -56,7 +56,8 @@ def test_help_on_every_command(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])
     assert exit_info.value.code == 0
-    assert f"python -m course_lib {command}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"python -m course_lib {command}" in out and "`" not in out  # no raw reST markup
 
 
 def test_error_cases_are_one_line_with_exit_code_2(tmp_path, weights, capsys):
@@ -162,3 +163,63 @@ def test_info_lists_versions_and_methods(capsys):
     code, out, _ = run(capsys, "info")
     assert code == 0
     assert f"MindSpore {ms.__version__}" in out and "baseline" in out and "devices available: " in out
+
+
+# --- hardening: nothing NaN or damaged is saved or loaded, every mistake is one line ----------------------
+
+
+def test_an_update_that_diverges_saves_no_weights(tmp_path, capsys):
+    ckpt = tmp_path / "run"
+    code, out, err = run(capsys, "train", "baseline", "--steps", "1", "--lr", "inf", "--budget", "ci",
+                         "--ckpt-dir", ckpt)  # fmt: skip
+    assert_one_line_error(code, err, "NaN or infinity")
+    assert not list(ckpt.glob("*.ckpt"))
+
+
+def test_final_weights_carry_a_crc_and_a_flipped_bit_is_refused(tmp_path, capsys):
+    ckpt = tmp_path / "run"
+    code, out, err = run(capsys, "train", "baseline", "--steps", "1", "--budget", "ci", "--ckpt-dir", ckpt)
+    assert code == 0, err
+    final = ckpt / "baseline.ckpt"
+    raw = bytearray(final.read_bytes())
+    weight = ms.load_checkpoint(str(final))["conv_last.weight"].asnumpy()
+    at = bytes(raw).find(weight.astype("<f4").tobytes()[:8])
+    assert at > 0
+    raw[at + 3] ^= 0x40  # an exponent bit of the first float of conv_last.weight
+    final.write_bytes(bytes(raw))
+    img = tmp_path / "in.png"
+    write_png(img, np.random.default_rng(0), (16, 16, 3))
+    code, out, err = run(capsys, "enhance", "baseline", "--weights", final, img, tmp_path / "out.png")
+    assert_one_line_error(code, err, "not a readable MindSpore checkpoint")
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_weights_of_another_dtype_are_refused(tmp_path, capsys):
+    net = identity_baseline()
+    for p in net.get_parameters():
+        p.set_dtype(ms.int32)
+    path = tmp_path / "int.ckpt"
+    ms.save_checkpoint(net, str(path))
+    img = tmp_path / "in.png"
+    write_png(img, np.random.default_rng(0), (16, 16, 3))
+    code, out, err = run(capsys, "enhance", "baseline", "--weights", path, img, tmp_path / "out.png")
+    assert_one_line_error(code, err, "Int32", "float32")
+
+
+def test_an_output_path_under_a_file_is_one_line(tmp_path, weights, capsys):
+    img = tmp_path / "in.png"
+    write_png(img, np.random.default_rng(0), (16, 16, 3))
+    code, out, err = run(capsys, "enhance", "baseline", "--weights", weights, img, img / "out.png")
+    assert_one_line_error(code, err, "in.png/out.png", "cannot write")
+    code, out, err = run(capsys, "enhance", "baseline", "--weights", weights, img, tmp_path / "out.xyz")
+    assert_one_line_error(code, err, "out.xyz", ".png")
+
+
+def test_a_resumed_run_says_from_where(tmp_path, capsys):
+    common = ["--budget", "ci", "--ckpt-dir", tmp_path / "run", "--batch", "2"]
+    assert run(capsys, "train", "baseline", "--steps", "2", *common)[0] == 0
+    code, out, err = run(capsys, "train", "baseline", "--steps", "3", "--resume", *common)
+    assert code == 0, err
+    assert "resuming from" in out and "step_00000002.ckpt (step 2 of 3)" in out
+    code, out, err = run(capsys, "train", "baseline", "--steps", "3", *common)  # a new run, same folder
+    assert_one_line_error(code, err, "already holds checkpoints", "--resume")

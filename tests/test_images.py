@@ -64,3 +64,30 @@ def test_bundled_photos_have_licences_and_a_disjoint_split():
         assert 0 <= img.min() and img.max() <= 1
     with pytest.raises(KeyError, match="no bundled photo"):
         photo("lena")
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    rng = np.random.default_rng(0)
+    stored = rng.integers(0, 256, (4, 6, 3), dtype=np.uint8)  # as the sensor wrote it: 4 rows, 6 columns
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display" (portrait phone photo)
+    Image.fromarray(stored).save(tmp_path / "phone.png", exif=exif.tobytes())
+    np.testing.assert_array_equal(
+        load_image(tmp_path / "phone.png"), np.rot90(stored, k=-1) / np.float32(255)
+    )
+
+
+def test_decompression_bomb_is_an_image_error(tmp_path, monkeypatch):
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 4096 pixels > 2 x the limit: Pillow refuses
+    with pytest.raises(ImageError, match="big.png: refusing an image this large"):
+        load_image(tmp_path / "big.png")
+
+
+def test_saving_under_a_file_or_with_an_unknown_extension_is_an_image_error(tmp_path):
+    img = np.zeros((4, 4, 3), np.float32)
+    (tmp_path / "a").write_text("a file")
+    with pytest.raises(ImageError, match="cannot write it"):
+        save_image(tmp_path / "a" / "out.png", img)
+    with pytest.raises(ImageError, match="use .png"):
+        save_image(tmp_path / "out.xyz", img)

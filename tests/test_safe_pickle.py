@@ -223,3 +223,87 @@ def test_numpy_pickle_naming_other_global_is_refused(tmp_path):
     with pytest.raises(UnsafePickleError, match=r"os\.system"):
         load_numpy_pickle(path)
     assert not marker.exists()
+
+
+# --- hostile files: views outside the storage, huge allocations, state kept between loads ------------
+
+
+@pytest.mark.parametrize(
+    "offset, size, stride",
+    [
+        (3, (4,), (-1,)),  # negative stride: reaches storage[0] ... storage[-1] before the data
+        (11, (4096,), (-1,)),  # negative stride reaching 4 KB before the storage (heap contents)
+        (0, (2, 2), (-4096, 1)),
+        (-1, (2,), (1,)),  # negative offset
+    ],
+)
+def test_views_reaching_outside_their_storage_are_refused(tmp_path, offset, size, stride):
+    entries = {"a": _tensor("0", 12, offset, size, stride)}
+    path = _write_zip(tmp_path / "neg.pth", _state_dict(entries), {"0": STORAGE})
+    with pytest.raises(pickle.UnpicklingError, match="negative offset, size or stride"):
+        load_torch_state_dict(path)
+
+
+def test_stride_zero_view_cannot_allocate_more_than_its_storage(tmp_path):
+    # 20000 x 20000 float32 = 1.6 GB from a 48-byte storage
+    entries = {"a": _tensor("0", 12, 0, (20000, 20000), (0, 0))}
+    path = _write_zip(tmp_path / "bomb.pth", _state_dict(entries), {"0": STORAGE})
+    with pytest.raises(pickle.UnpicklingError, match="more than the storage's 12"):
+        load_torch_state_dict(path)
+
+
+def test_storage_member_larger_than_declared_is_refused_before_reading(tmp_path, monkeypatch):
+    big = np.zeros(1 << 20, np.float32)  # 4 MB member for a tensor header that declares 12 elements
+    path = _write_zip(tmp_path / "big.pth", _state_dict(_good_entries()), {"0": big})
+    reads = []
+    real_read = zipfile.ZipFile.read
+    monkeypatch.setattr(
+        zipfile.ZipFile, "read", lambda self, name, *a: reads.append(name) or real_read(self, name, *a)
+    )
+    with pytest.raises(
+        pickle.UnpicklingError, match="holds 4194304 bytes, but its tensor header says 12 elements"
+    ):
+        load_torch_state_dict(path)
+    assert not any(name.endswith("data/0") for name in reads)
+
+
+def test_legacy_storage_count_beyond_the_end_of_the_file_is_refused(tmp_path):
+    path = _write_legacy(tmp_path / "w.pth", _state_dict(_good_entries(legacy=True)), {"0": STORAGE})
+    raw = bytearray(path.read_bytes())
+    count_at = len(raw) - STORAGE.nbytes - 8
+    raw[count_at : count_at + 8] = struct.pack("<q", 1 << 40)  # 4 TB of floats claimed
+    path.write_bytes(bytes(raw))
+    with pytest.raises(pickle.UnpicklingError, match="bytes are left in the file"):
+        load_torch_state_dict(path)
+
+
+def test_a_pickle_cannot_change_the_loader_for_later_files(tmp_path):
+    # BUILD on the FloatStorage marker: try to make every later float storage int8
+    poison = _global("torch", "FloatStorage") + b"}" + _str("dtype") + _str("int8") + b"sb" + b"0"
+    evil = b"\x80\x02" + poison + _global("collections", "OrderedDict") + b")R."
+    _write_zip(tmp_path / "evil.pth", evil, {})
+    with pytest.raises(pickle.UnpicklingError):
+        load_torch_state_dict(tmp_path / "evil.pth")
+    # BUILD on the rebuild function: setting attributes of a function is harmless only if it is not shared
+    fn_poison = _global("torch._utils", "_rebuild_tensor_v2") + b"}" + _str("__defaults__") + b"N" + b"sb0"
+    _write_zip(
+        tmp_path / "evil2.pth", b"\x80\x02" + fn_poison + _global("collections", "OrderedDict") + b")R.", {}
+    )
+    load_torch_state_dict(tmp_path / "evil2.pth")  # sets it on a throwaway wrapper
+    good = _write_zip(tmp_path / "good.pth", _state_dict(_good_entries()), {"0": STORAGE})
+    state = load_torch_state_dict(good)
+    np.testing.assert_array_equal(state["a"], EXPECTED["a"])
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"", b"\x80\x02", b"PK\x03\x04 not really a zip", b"\x80\x02(" * 100000, b"\x80\x02" + _int(1) + b"."],
+)
+def test_malformed_files_raise_unpickling_error_only(tmp_path, payload):
+    path = tmp_path / "bad.pth"
+    path.write_bytes(payload)
+    with pytest.raises(pickle.UnpicklingError):
+        load_torch_state_dict(path)
+    if not payload.endswith(b"."):  # a pickle of the integer 1 is a valid NumPy pickle
+        with pytest.raises(pickle.UnpicklingError):
+            load_numpy_pickle(path)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Dict, List, Union
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 PathLike = Union[str, os.PathLike]
 
@@ -86,9 +86,12 @@ def load_image(path: PathLike) -> np.ndarray:
     try:
         with Image.open(p) as img:
             img.load()
-            return _to_float_rgb(img, p)
+            upright = ImageOps.exif_transpose(img)  # phone photos: the EXIF orientation tag, applied
+            return _to_float_rgb(upright, p)
     except UnidentifiedImageError:
         raise ImageError(f"{p}: not an image file Pillow can read (PNG, JPEG, BMP, TIFF, ...)") from None
+    except Image.DecompressionBombError as err:
+        raise ImageError(f"{p}: refusing an image this large ({err}); shrink it first") from None
     except (OSError, SyntaxError) as err:
         raise ImageError(
             f"{p}: the image is corrupt or truncated ({err}); re-download or re-export it"
@@ -104,8 +107,16 @@ def save_image(path: PathLike, img: np.ndarray) -> None:
         a = a.transpose(1, 2, 0)
     if a.ndim != 3 or a.shape[-1] != 3:
         raise ImageError(f"save_image expects an RGB image (H, W, 3) or (3, H, W), got shape {a.shape}")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.round(np.clip(a, 0, 1) * 255).astype(np.uint8)).save(path)
+    pil = Image.fromarray(np.round(np.clip(a, 0, 1) * 255).astype(np.uint8))
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        pil.save(path)
+    except ValueError as err:  # Pillow: unknown file extension
+        raise ImageError(f"{path}: cannot save ({err}); use .png, .jpg, .bmp or .tif") from None
+    except OSError as err:  # a folder that is a file, no permission, a full disk
+        raise ImageError(
+            f"{path}: cannot write it ({err.strerror or err}); choose a folder you can write to"
+        ) from None
 
 
 def _load_named(name: str) -> np.ndarray:

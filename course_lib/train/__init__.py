@@ -29,12 +29,20 @@ rank 0 only. Every rank must build the network with the same seed (``course_lib.
 """
 
 from .batches import init_data_parallel, launched_by_msrun
-from .checkpoint import CheckpointError, latest_checkpoint, load_checkpoint, save_checkpoint
+from .checkpoint import (
+    CheckpointError,
+    RunLock,
+    latest_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+    save_weights,
+)
 from .evaluate import evaluate, predict
 from .history import History
 from .loop import TrainStep, fit, lr_schedule
 
 __all__ = [
     "fit", "History", "TrainStep", "lr_schedule", "predict", "evaluate", "CheckpointError",
-    "save_checkpoint", "load_checkpoint", "latest_checkpoint", "init_data_parallel", "launched_by_msrun",
+    "save_checkpoint", "load_checkpoint", "latest_checkpoint", "save_weights", "RunLock", "init_data_parallel",
+    "launched_by_msrun",
 ]  # fmt: skip

@@ -10,7 +10,12 @@ Written atomically: MindSpore writes a temporary file in the same folder, we ``f
 ``os.replace`` it onto the final name (a rename within one file system is atomic), then ``fsync`` the
 folder. A kill at any moment leaves either the old set of files or the new one, never half a file. Each
 file carries a CRC that is checked on loading, so a file damaged later (a full disk, a copy cut short)
-gives :class:`CheckpointError` naming it instead of silently wrong weights.
+gives :class:`CheckpointError` naming it instead of silently wrong weights. Final weights
+(:func:`save_weights`) are written the same way.
+
+One run per folder: :class:`RunLock` holds an exclusive lock on ``ckpt_dir/.lock`` for the whole run, so a
+second run in the same folder stops at once with the first one's process id (instead of the two deleting
+each other's files). Taking the lock also proves, before the first step, that the folder is writable.
 """
 
 from __future__ import annotations
@@ -27,7 +32,50 @@ KEEP_LAST = 3  # older checkpoints are deleted; a 40 M-parameter model with Adam
 
 
 class CheckpointError(ValueError):
-    """A checkpoint file that cannot be read (truncated, corrupt, or not written by course_lib.train)."""
+    """A checkpoint that cannot be read (truncated, corrupt, not written by course_lib.train, from another
+    run) or a checkpoint folder that cannot be used (not writable, in use by another run)."""
+
+
+class RunLock:
+    """``with RunLock(ckpt_dir):`` - the folder's exclusive lock for one run (POSIX ``flock``; released when
+    the process ends, even by SIGKILL). Raises :class:`CheckpointError` if another process holds it or the
+    folder cannot be written."""
+
+    def __init__(self, ckpt_dir):
+        self.folder = Path(ckpt_dir)
+        self._fd = None
+
+    def __enter__(self):
+        path = self.folder / ".lock"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise CheckpointError(
+                f"cannot write checkpoints in {self.folder} ({e.strerror}); choose a folder you can write to"
+            ) from None
+        try:
+            import fcntl
+        except ImportError:  # Windows: no flock; runs are not protected from each other there
+            return self
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            other = os.pread(self._fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(self._fd)
+            self._fd = None
+            raise CheckpointError(
+                f"another run (process {other}) is writing checkpoints in {self.folder}; wait for it to end "
+                "or give this run another checkpoint folder"
+            ) from None
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, str(os.getpid()).encode(), 0)
+        return self
+
+    def __exit__(self, *exc):
+        if self._fd is not None:
+            os.close(self._fd)  # closing releases the flock
+            self._fd = None
 
 
 def checkpoint_path(ckpt_dir, step: int) -> Path:
@@ -56,20 +104,55 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def _write_atomically(cell, path: Path, append_dict=None) -> None:
+    """MindSpore checkpoint with CRC to a temporary name in the same folder, fsync, rename, fsync folder."""
+    import mindspore as ms
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp{os.getpid()}_{path.name}")  # same folder: os.replace stays atomic
+    try:
+        ms.save_checkpoint(cell, str(tmp), append_dict=append_dict, crc_check=True)
+        _fsync(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync(path.parent)  # make the rename itself durable
+
+
+def save_weights(cell, path) -> Path:
+    """Write ``cell``'s parameters to ``path`` (a MindSpore ``.ckpt`` with CRC) atomically; refuse NaN/inf.
+
+    Raises:
+        FloatingPointError: a parameter holds NaN or infinity (nothing is written).
+    """
+    path = Path(path)
+    check_finite(cell, f"refusing to save {path}")
+    _write_atomically(cell, path)
+    return path
+
+
+def check_finite(cell, what: str) -> None:
+    """Raise ``FloatingPointError`` naming the first parameter of ``cell`` that holds NaN or infinity."""
+    import numpy as np
+
+    for p in cell.get_parameters():
+        if not np.isfinite(p.asnumpy()).all():
+            raise FloatingPointError(
+                f"{what}: parameter {p.name} holds NaN or infinity (the last update diverged); lower the "
+                "learning rate or set a gradient clip"
+            )
+
+
 def save_checkpoint(cell, path, meta: dict, keep_last: Optional[int] = KEEP_LAST) -> Path:
     """Write ``cell``'s parameters and ``meta`` (JSON-serialisable) to ``path`` atomically.
 
-    Then delete all but the ``keep_last`` newest checkpoints of the folder (None keeps all).
+    Then delete all but the ``keep_last`` newest checkpoints of the folder (None keeps all). Raises
+    ``FloatingPointError`` (and writes nothing) when a parameter is NaN or infinite.
     """
-    import mindspore as ms
-
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp{os.getpid()}_{path.name}")  # same folder: os.replace stays atomic
-    ms.save_checkpoint(cell, str(tmp), append_dict={META_KEY: json.dumps(meta)}, crc_check=True)
-    _fsync(tmp)
-    os.replace(tmp, path)
-    _fsync(path.parent)  # make the rename itself durable
+    check_finite(cell, f"refusing to save checkpoint {path}")
+    _write_atomically(cell, path, {META_KEY: json.dumps(meta)})
     for stale in path.parent.glob(".tmp*_step_*.ckpt"):  # left by a process killed while writing
         if not stale.name.startswith(f".tmp{os.getpid()}_"):
             stale.unlink(missing_ok=True)
@@ -91,6 +174,9 @@ def load_checkpoint(path) -> Tuple[dict, dict]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
+    if not os.access(path, os.R_OK):
+        raise CheckpointError(f"checkpoint {path} cannot be read (permission denied); fix its permissions "
+                              f"(chmod u+r {path})")  # fmt: skip
     try:
         params = ms.load_checkpoint(str(path), crc_check=True)
     except Exception as e:

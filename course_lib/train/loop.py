@@ -13,7 +13,6 @@ import math
 import os
 import sys
 import time
-import warnings
 from typing import Callable, Optional, Sequence, Union
 
 import mindspore as ms
@@ -21,7 +20,16 @@ import numpy as np
 from mindspore import nn, ops
 
 from .batches import batches, init_data_parallel
-from .checkpoint import checkpoint_path, latest_checkpoint, load_checkpoint, save_checkpoint
+from .checkpoint import (
+    CheckpointError,
+    RunLock,
+    check_finite,
+    checkpoint_path,
+    latest_checkpoint,
+    list_checkpoints,
+    load_checkpoint,
+    save_checkpoint,
+)
 from .evaluate import evaluate
 from .history import History
 
@@ -144,8 +152,12 @@ def fit(
         eval_fn: ``eval_fn(net) -> dict`` of metrics, replacing the PSNR/SSIM evaluation.
         predict_fn: ``predict_fn(net, lq) -> Tensor`` for the default evaluation (default: ``net(lq)``,
             first item of a tuple, clipped to [0, 1]).
-        ckpt_dir: folder for checkpoints; one is written every ``ckpt_every`` steps and at the end.
+        ckpt_dir: folder for checkpoints; one is written every ``ckpt_every`` steps and at the end. One run
+            per folder: it is locked for the run, and a new run (``resume=False``) refuses a folder that
+            already holds checkpoints.
         resume: continue from the newest checkpoint in ``ckpt_dir`` at its exact step (start afresh if none).
+            Its lr, batch size, seed, clipping, schedule and network must be this call's; ``steps`` may
+            grow (the schedule is recomputed for the new length).
         grad_clip: clip the global gradient norm to this value.
         schedule: 'cosine' (default), 'constant', or one learning rate per step.
         mode: 'graph' (compiled step, the default: 1.3-2.5x faster on CPU) or 'pynative' (to debug).
@@ -154,12 +166,11 @@ def fit(
             False also silences the evaluation lines.
 
     Raises:
-        FloatingPointError: the loss became NaN or infinite (the message names the step; checkpoints
-            already written are untouched, the network in memory holds the failed update).
-        CheckpointError: ``resume`` found a damaged checkpoint.
+        FloatingPointError: the loss or, at a checkpoint and at the end, a weight became NaN or infinite
+            (the message names the step; checkpoints already written are untouched, nothing NaN is saved).
+        CheckpointError: ``resume`` found a damaged checkpoint or another run's; the folder is in use by
+            another run, not writable, or holds checkpoints and ``resume`` is False.
     """
-    from tqdm.auto import tqdm
-
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose 'graph' or 'pynative'")
     if steps < 1:
@@ -180,10 +191,60 @@ def fit(
         "schedule": schedule if isinstance(schedule, str) else "custom", "world_size": world,
     }  # fmt: skip
 
+    with contextlib.ExitStack() as stack:
+        if ckpt_dir is not None and rank == 0:
+            stack.enter_context(RunLock(ckpt_dir))
+        return _fit_locked(net, train_step, data, config, rates, steps=steps, lr=lr, batch_size=batch_size,
+                           val_data=val_data, eval_every=eval_every, eval_fn=eval_fn, predict_fn=predict_fn,
+                           ckpt_dir=ckpt_dir, ckpt_every=ckpt_every, resume=resume, mode=mode, seed=seed,
+                           progress=progress, rank=rank, world=world)  # fmt: skip
+
+
+def _model_signature(train_step) -> str:
+    """SHA-256 of the names and shapes of every parameter of the train step (network + optimizer)."""
+    import hashlib
+
+    text = ";".join(
+        f"{p.name}:{tuple(p.shape)}" for p in train_step.get_parameters() if p.name != "learning_rate"
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _check_same_run(found, saved: dict, config: dict, start: int) -> None:
+    """Refuse to resume a checkpoint of a different run (another model, lr, batch, seed, clip, schedule)."""
+    keys = ("model", "lr", "batch_size", "seed", "grad_clip", "schedule")
+    differ = [
+        f"{k} {saved.get(k)!r} there, {config[k]!r} here"
+        for k in keys
+        if k in saved and saved[k] != config[k]
+    ]
+    if differ:
+        raise CheckpointError(
+            f"{found} is from a different run ({'; '.join(differ)}); resume with the same settings, or "
+            "start a new run in another checkpoint folder"
+        )
+    if config["steps"] < start:  # equal: the run is complete, fit returns it as it is
+        raise CheckpointError(f"{found} is at step {start}, past the {config['steps']} steps asked for; "
+                              f"ask for at least {start}")  # fmt: skip
+
+
+def _fit_locked(net, train_step, data, config, rates, *, steps, lr, batch_size, val_data, eval_every, eval_fn,
+                predict_fn, ckpt_dir, ckpt_every, resume, mode, seed, progress, rank, world):  # fmt: skip
+    from tqdm.auto import tqdm
+
     history, start = History(), 0
+    config["model"] = _model_signature(train_step)
+    if ckpt_dir is not None and not resume and list_checkpoints(ckpt_dir):
+        newest = list_checkpoints(ckpt_dir)[-1][1]
+        raise CheckpointError(
+            f"{ckpt_dir} already holds checkpoints of a run (newest {newest.name}); continue it with "
+            "resume=True (--resume), or start this run in another folder"
+        )
     found = latest_checkpoint(ckpt_dir) if resume else None
+    verbose = rank == 0 and progress is not False
     if found is not None:
         params, meta = load_checkpoint(found)
+        _check_same_run(found, meta["config"], config, meta["step"])
         params.pop("learning_rate", None)  # the schedule is rebuilt from the arguments
         with _quiet_mindspore_log():  # it warns that the popped learning_rate was not loaded
             not_loaded, _ = ms.load_param_into_net(train_step, params)
@@ -193,14 +254,8 @@ def fit(
                 f"checkpoint {found} lacks parameters {missing[:5]}; was it saved from another model?"
             )
         start, history = meta["step"], History.from_dict(meta["history"])
-        for key in ("seed", "batch_size"):
-            if meta["config"].get(key) != config[key]:
-                warnings.warn(
-                    f"resuming {found} with {key}={config[key]} (it was saved with {meta['config'][key]})",
-                    stacklevel=2,
-                )
-
-    verbose = rank == 0 and progress is not False
+        if verbose:
+            print(f"resuming from {found} (step {start} of {steps})", flush=True)
     bar = tqdm(
         total=steps, initial=start, disable=not (verbose and (progress or _interactive())), leave=False
     )
@@ -233,6 +288,8 @@ def fit(
                 if verbose:
                     text = "  ".join(f"{k} {v:.4g}" for k, v in scores.items())
                     bar.write(f"step {step}/{steps}  loss {loss:.4g}  {text}")
+            if last:
+                check_finite(net, f"step {step}'s update")
             if ckpt_dir is not None and rank == 0 and (last or (ckpt_every and step % ckpt_every == 0)):
                 meta = {"step": step, "config": config, "history": history.to_dict(),
                         "rng": {"data_seed": seed, "scheme": "numpy default_rng((seed, step, sample))",
