@@ -55,6 +55,8 @@ def open_data(source: str, spec, budget, *, train: bool, seed: int = 0):
     from .data.datasets import PairedFolder, SyntheticPairs
 
     patch = budget.patch if train else None
+    if spec.data_kind == "hdr":
+        return _open_hdr_data(source, budget, train=train, seed=seed)
     if source == "synthetic":
         degrade_fn, lq_only = synthetic_degradation(spec)
         photos = (
@@ -70,6 +72,22 @@ def open_data(source: str, spec, budget, *, train: bool, seed: int = 0):
     lq_only = spec.data_kind == "unpaired_low_light" and train
     return PairedFolder(folder / "lq", folder / "gt", patch, scale=spec.scale, seed=seed, augment=train,
                         lq_only=lq_only)  # fmt: skip
+
+
+def _open_hdr_data(source: str, budget, *, train: bool, seed: int):
+    """Synthetic brackets ``(frames (9, h, w), hdr (3, h, w))`` from the bundled photos (course_lib.data.hdr)."""
+    from .data import heldout_images, train_images
+    from .data.degrade import modcrop
+    from .data.hdr import SyntheticBrackets
+
+    if source != "synthetic":
+        raise UsageError(
+            f"--data {source}: HDR methods train and evaluate on --data synthetic (brackets made from photos); "
+            "real HDR sets (Kalantari 2017, NTIRE 2022) are read by course_lib.data.hdr in Python"
+        )
+    photos = train_images(budget.demo_size, budget.num_images) if train else heldout_images(budget.demo_size)
+    return SyntheticBrackets([modcrop(p, 16) for p in photos], patch=budget.patch if train else None, seed=seed,
+                             augment=train)  # fmt: skip
 
 
 def eval_pairs(source):
@@ -129,6 +147,10 @@ def classical_baseline(spec):
     """``(name, fn(lq (H, W, 3)) -> (H*s, W*s, 3))``: what every method is compared with."""
     from . import baselines
 
+    if spec.data_kind == "hdr":
+        from .quality import hdr_baseline
+
+        return "exposure fusion", hdr_baseline("exposure fusion")
     if spec.data_kind == "unpaired_low_light":
         return "gamma correction (0.5)", lambda img: baselines.gamma_correction(img, 0.5)
     if spec.scale > 1:
@@ -175,19 +197,48 @@ def cmd_enhance(args) -> None:
     from .train import predict
 
     spec = get_method(args.method)
+    wanted = 3 if spec.data_kind == "hdr" else 1
+    if len(args.input) != wanted:
+        what = "three LDR frames (short, medium, long exposure)" if wanted == 3 else "one input image"
+        raise UsageError(f"{args.method} takes {what} and an output path; got {len(args.input)} input(s)")
     device.setup(args.device, verbose=False)
-    img = load_image(args.input)
+    frames = [load_image(path) for path in args.input]
+    if len({f.shape for f in frames}) > 1:
+        raise UsageError(
+            f"the frames differ in size ({', '.join(str(f.shape[:2]) for f in frames)}); align them first"
+        )
+    img = np.concatenate(frames, axis=-1)
     net = load_weights(spec.build(), args.weights, args.method)
     net.set_train(False)
-    out = predict(net, img, pad_multiple=spec.pad_multiple, scale=spec.scale)
-    save_image(args.output, out[0].transpose(1, 2, 0))
-    print(f"{args.input} ({img.shape[1]}x{img.shape[0]}) -> {args.output} ({out.shape[3]}x{out.shape[2]})")
+    out = predict(net, img, pad_multiple=spec.pad_multiple, scale=spec.scale)[0].transpose(1, 2, 0)
+    if spec.data_kind == "hdr":
+        _save_hdr_result(Path(args.output), out)
+    else:
+        save_image(args.output, out)
+    print(
+        f"{' + '.join(args.input)} ({img.shape[1]}x{img.shape[0]}) -> {args.output} ({out.shape[1]}x{out.shape[0]})"
+    )
+
+
+def _save_hdr_result(output: Path, hdr) -> None:
+    """``.hdr``: the linear result (Radiance RGBE, in units of the brightest radiance the course models)
+    and its mu-law tone map beside it as ``NAME_tonemapped.png``; any other suffix: the tone map only."""
+    from .data import save_image
+    from .data.hdr_io import save_hdr
+    from .metrics import mu_law
+
+    tone = mu_law(np.clip(hdr, 0, 1))
+    if output.suffix.lower() == ".hdr":
+        save_hdr(output, hdr)
+        save_image(output.with_name(output.stem + "_tonemapped.png"), tone)
+    else:
+        save_image(output, tone)
 
 
 def cmd_evaluate(args) -> None:
     from . import budget as make_budget
     from . import device
-    from .metrics import psnr, ssim
+    from .metrics import psnr, psnr_mu, ssim
     from .models import get_method
     from .train import predict
 
@@ -202,23 +253,36 @@ def cmd_evaluate(args) -> None:
     else:
         pairs = list(eval_pairs(open_data(args.data, spec, make_budget(args.budget), train=False)))
     base_name, base_fn = classical_baseline(spec)
+    hdr = spec.data_kind == "hdr"
+    first = ("medium frame", _medium_frame) if hdr else ("input (no processing)", lambda lq: lq)
     rows = {base_name: [], args.method: []}
     if spec.scale == 1:
-        rows = {"input (no processing)": [], **rows}
+        rows = {first[0]: [], **rows}
     for lq, gt in pairs:
         outputs = {base_name: base_fn(lq), args.method: predict(net, lq, pad_multiple=spec.pad_multiple,
                                                                   scale=spec.scale)[0].transpose(1, 2, 0)}  # fmt: skip
         if spec.scale == 1:
-            outputs["input (no processing)"] = lq
+            outputs[first[0]] = first[1](lq)
         for name, out in outputs.items():
+            out = np.clip(out, 0, 1)
+            if hdr:  # PSNR after the mu-law (the HDR challenges' score) and linear PSNR
+                rows[name].append((psnr_mu(out, gt), psnr(out, gt)))
+                continue
             border = spec.scale if spec.scale > 1 else 0  # SR convention: crop `scale` pixels, Y channel
             knobs = dict(crop_border=border, y_channel=spec.scale > 1)
             rows[name].append((psnr(out, gt, **knobs), ssim(out, gt, **knobs)))
     print(f"{args.method} on {args.data} ({len(pairs)} images)")
-    print(f"{'method':<24} {'PSNR (dB)':>10} {'SSIM':>8}")
+    columns = ("PSNR-mu (dB)", "PSNR (dB)") if hdr else ("PSNR (dB)", "SSIM")
+    print(f"{'method':<24} {columns[0]:>12} {columns[1]:>10}")
     for name, scores in rows.items():
-        p, s = np.mean(scores, axis=0)
-        print(f"{name:<24} {p:>10.2f} {s:>8.4f}")
+        a, b = np.mean(scores, axis=0)
+        print(f"{name:<24} {a:>12.2f} {b:>10.4f}" if not hdr else f"{name:<24} {a:>12.2f} {b:>10.2f}")
+
+
+def _medium_frame(frames):
+    from .quality import hdr_baseline
+
+    return hdr_baseline("medium frame")(frames)
 
 
 def cmd_info(args) -> None:
@@ -280,8 +344,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("method")
     p.add_argument("--weights", required=True,
                    help="'course' (shipped course weights), a MindSpore .ckpt, or an official PyTorch .pth")  # fmt: skip
-    p.add_argument("input", help="input image file")
-    p.add_argument("output", help="output image file (PNG recommended)")
+    p.add_argument(
+        "input", nargs="+", help="input image file (HDR methods: the short, medium and long frames)"
+    )
+    p.add_argument(
+        "output", help="output image file (PNG recommended; HDR methods: .hdr, plus a tone-mapped PNG)"
+    )
     common(p, budget=False)
     p.set_defaults(func=cmd_enhance)
 

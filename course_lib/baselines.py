@@ -156,3 +156,61 @@ def bicubic(img, scale, quantize=True):
     from .data.degrade import bicubic_upscale
 
     return bicubic_upscale(img, scale, quantize)
+
+
+# ------------------------------------------------------------------------------------------ HDR
+def _gaussian_pyramid(img, levels):
+    pyr = [img]
+    for _ in range(levels - 1):
+        blurred = ndimage.gaussian_filter(pyr[-1], sigma=(1, 1) + (0,) * (pyr[-1].ndim - 2), mode="reflect")
+        pyr.append(blurred[::2, ::2])
+    return pyr
+
+
+def _upsample(img, shape):
+    """Bilinear upsampling of a pyramid level to ``shape`` (the inverse of one reduce step)."""
+    factors = (shape[0] / img.shape[0], shape[1] / img.shape[1]) + (1,) * (img.ndim - 2)
+    return ndimage.zoom(img, factors, order=1, mode="nearest", grid_mode=True)[: shape[0], : shape[1]]
+
+
+def exposure_fusion(frames, levels=None, sigma=0.2):
+    """Mertens, Kautz and Van Reeth, "Exposure Fusion" (Pacific Graphics 2007): one display-ready image
+    from a bracket, without radiance or camera curve.
+
+    Each pixel of each frame k gets a weight W_k = C_k * S_k * E_k (the paper's exponents all 1):
+    contrast C = |Laplacian of the grey image|, saturation S = standard deviation over R, G, B, and
+    well-exposedness E = prod_c exp(-(I_c - 0.5)^2 / (2 sigma^2)), normalised to sum 1 over k (Eq. 2).
+    The frames are blended in a Laplacian pyramid with Gaussian pyramids of the weights (Eq. 3), which
+    avoids the seams of a per-pixel blend.
+
+    Args:
+        frames: sequence of ``(H, W, 3)`` LDR frames in [0, 1] (any order).
+        levels: pyramid levels (default: until the smaller side is about 8 pixels).
+    Returns:
+        ``(H, W, 3)`` float32 in [0, 1].
+    """
+    frames = [_check_image(f, f"frames[{k}]").astype(np.float64) for k, f in enumerate(frames)]
+    if len({f.shape for f in frames}) != 1 or len(frames) < 2:
+        raise ValueError("exposure_fusion needs two or more frames of one size")
+    weights = []
+    for f in frames:
+        grey = f.mean(axis=-1)
+        contrast = np.abs(ndimage.laplace(grey, mode="reflect"))
+        saturation = f.std(axis=-1)
+        exposedness = np.prod(np.exp(-((f - 0.5) ** 2) / (2 * sigma**2)), axis=-1)
+        weights.append(contrast * saturation * exposedness + 1e-12)
+    total = np.sum(weights, axis=0)
+    weights = [w / total for w in weights]
+    h, w = frames[0].shape[:2]
+    levels = levels or max(1, int(np.floor(np.log2(min(h, w) / 8))) + 1)
+    fused = None
+    for f, wk in zip(frames, weights):
+        gp = _gaussian_pyramid(f, levels)
+        lp = [gp[i] - _upsample(gp[i + 1], gp[i].shape) for i in range(levels - 1)] + [gp[-1]]
+        wp = _gaussian_pyramid(wk, levels)
+        blended = [lap * wgt[..., None] for lap, wgt in zip(lp, wp)]
+        fused = blended if fused is None else [a + b for a, b in zip(fused, blended)]
+    out = fused[-1]
+    for level in reversed(fused[:-1]):
+        out = level + _upsample(out, level.shape)
+    return np.clip(out, 0, 1).astype(np.float32)

@@ -11,8 +11,10 @@ Conventions (the ones super-resolution and dehazing papers report with):
 * SSIM uses an 11x11 Gaussian window, sigma 1.5, K1 = 0.01, K2 = 0.03 (Wang et al. 2004), averaged over
   channels; it equals ``skimage.metrics.structural_similarity(gaussian_weights=True, sigma=1.5,
   use_sample_covariance=False, data_range=...)``.
-* ``psnr_mu``: PSNR after the mu-law tone map ``T(H) = log(1 + mu H) / log(1 + mu)``, mu = 5000, the HDR
-  challenge metric (inputs in [0, 1]).
+* ``psnr_mu``: PSNR after the mu-law tone map ``T(H) = log(1 + mu H) / log(1 + mu)``, mu = 5000, on linear
+  HDR normalised to [0, 1] (Kalantari 2017's protocol; the course's synthetic HDR). ``psnr_mu_ntire``: the
+  NTIRE 2021/2022 challenges' version for their gamma-encoded files (linearise with 2.24, divide by the
+  reference's 99th percentile, tanh, mu-law).
 
 ``count_params`` and ``count_macs`` measure model cost: MACs are multiply-accumulates of convolutions,
 transposed convolutions and dense layers (depthwise and grouped included), counted by running the
@@ -140,6 +142,23 @@ def psnr_mu(x: Any, ref: Any, mu: float = 5000.0) -> float:
     if a.min() < 0 or b.min() < 0:
         raise ValueError("psnr_mu needs non-negative linear values in [0, 1]; clip or normalise first")
     return psnr(mu_law(a, mu), mu_law(b, mu))
+
+
+def psnr_mu_ntire(
+    x: Any, ref: Any, percentile: float = 99.0, gamma: float = 2.24, mu: float = 5000.0
+) -> float:
+    """NTIRE 2021/2022 HDR challenges' PSNR-mu, for their data (HDR stored gamma-encoded, ``H^(1/2.24)``).
+
+    Both images are linearised (``^gamma``), divided by the 99th percentile ``n`` of the linear reference,
+    bounded by ``tanh`` and mu-law tone mapped: ``T(H) = log(1 + mu tanh(H / n)) / log(1 + mu)``; then PSNR
+    with peak 1. (The course's own synthetic HDR is linear and normalised to [0, 1]: use :func:`psnr_mu`.)
+    """
+    a = np.asarray(to_numpy_image(x), np.float64) ** gamma
+    b = np.asarray(to_numpy_image(ref), np.float64) ** gamma
+    norm = float(np.percentile(b, percentile))
+    if norm <= 0:
+        raise ValueError(f"the reference's {percentile}th percentile is {norm}; the image is black")
+    return psnr(mu_law(np.tanh(a / norm), mu), mu_law(np.tanh(b / norm), mu))
 
 
 def count_params(net: Any, trainable_only: bool = True) -> int:

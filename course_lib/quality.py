@@ -8,7 +8,9 @@ course_weights_quality.py`` and the notebooks all call these, so their numbers a
 Conventions: outputs clipped to [0, 1]; super-resolution PSNR/SSIM on the Y channel with ``scale`` border
 pixels shaved (DATA.md Sec. 4.3); dehazing and low light on RGB. Low light also reports the mean
 brightness error (mean of output minus mean of ground truth, in [0, 1] units): zero-reference methods
-aim at a fixed exposure level, not at the ground truth's brightness.
+aim at a fixed exposure level, not at the ground truth's brightness. HDR reports PSNR-mu (PSNR after the
+mu-law, mu = 5000, on the normalised linear HDR in [0, 1]: Kalantari's protocol), linear PSNR and SSIM of
+the tone-mapped images; its baselines are read as linear radiance through the sRGB curve (``/ PEAK``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ def test_sets(method: str) -> Dict[str, list]:
     from .models import get_method
 
     spec = get_method(method)
+    if spec.data_kind == "hdr":
+        return {"HDR brackets": heldout.hdr_brackets()}
     if spec.data_kind == "unpaired_low_light":
         return {"low light": heldout.low_light()}
     if spec.scale > 1:
@@ -36,7 +40,20 @@ def test_sets(method: str) -> Dict[str, list]:
     }
 
 
+def _hdr_scores(restore: Callable, triples) -> dict:
+    from .metrics import mu_law, psnr_mu
+
+    rows = []
+    for _, frames, gt in triples:
+        out = np.clip(restore(frames), 0.0, 1.0)
+        rows.append((psnr_mu(out, gt), psnr(out, gt), ssim(mu_law(out), mu_law(gt))))
+    p_mu, p, s = np.mean(rows, axis=0)
+    return {"psnr_mu": round(float(p_mu), 3), "psnr": round(float(p), 3), "ssim_mu": round(float(s), 4)}
+
+
 def _scores(restore: Callable, triples, scale: int) -> dict:
+    if triples and triples[0][1].shape[-1] == 9:  # HDR brackets
+        return _hdr_scores(restore, triples)
     knobs = dict(crop_border=scale, y_channel=True) if scale > 1 else {}
     rows = []
     for _, lq, gt in triples:
@@ -87,7 +104,12 @@ def baselines(method: str) -> dict:
     from .models import get_method
 
     spec = get_method(method)
-    if spec.data_kind == "unpaired_low_light":
+    if spec.data_kind == "hdr":
+        methods = {
+            "medium frame": hdr_baseline("medium frame"),
+            "exposure fusion": hdr_baseline("exposure fusion"),
+        }
+    elif spec.data_kind == "unpaired_low_light":
         methods = {"input": lambda x: x, "gamma 0.5": lambda x: classical.gamma_correction(x, 0.5),
                    "histogram equalisation": classical.histogram_equalization}  # fmt: skip
     elif spec.scale > 1:
@@ -101,3 +123,22 @@ def baselines(method: str) -> dict:
         }
     sets = test_sets(method)
     return {name: {k: _scores(fn, v, spec.scale) for k, v in sets.items()} for name, fn in methods.items()}
+
+
+def hdr_baseline(name: str) -> Callable:
+    """``fn(frames (H, W, 9)) -> linear HDR (H, W, 3)`` of a classical HDR baseline, in the targets' units.
+
+    'medium frame': the reference exposure alone; 'exposure fusion': Mertens et al. 2007 on the three
+    frames. Both are display images; they are read as radiance through the sRGB curve divided by PEAK.
+    """
+    from . import baselines as classical
+    from .data import hdr
+    from .data.degrade import srgb_to_linear
+
+    def medium(frames):
+        return srgb_to_linear(hdr.frames_of(frames)[1]) / hdr.PEAK
+
+    def fusion(frames):
+        return srgb_to_linear(classical.exposure_fusion(hdr.frames_of(frames))) / hdr.PEAK
+
+    return {"medium frame": medium, "exposure fusion": fusion}[name]

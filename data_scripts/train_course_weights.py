@@ -44,8 +44,10 @@ RECIPES = {
     "edsr": dict(steps=2500, lr=5e-4, batch=8, patch=64, per_photo=8),
     "zero_dce_pp": dict(steps=1000, lr=3e-4, batch=8, patch=64, per_photo=8, grad_clip=0.1),
     "zero_dce": dict(steps=1000, lr=3e-4, batch=8, patch=64, per_photo=8, grad_clip=0.1),
-    "csd": dict(steps=300, lr=2e-4, batch=4, patch=64, per_photo=8, init="edsr", compare="student_alone"),
+    "csd": dict(steps=800, lr=1e-3, batch=8, patch=48, per_photo=8, init="edsr", compare="student_alone"),
     "aecrnet": dict(steps=1000, lr=5e-4, batch=8, patch=64, per_photo=20, loss="l1"),
+    "efficient_hdr": dict(steps=1500, lr=5e-4, batch=8, patch=64, per_photo=8),
+    "ahdrnet": dict(steps=400, lr=5e-4, batch=4, patch=48, per_photo=8),
     "aecrnet_dcp": dict(steps=1600, lr=2e-4, batch=4, patch=112, per_photo=20, grad_clip=0.5, max_side=256),
 }
 LICENCES = {
@@ -86,6 +88,12 @@ def make_data(spec, photos, recipe, seed=0):
     from course_lib.__main__ import synthetic_degradation
     from course_lib.data.datasets import SyntheticPairs
     from course_lib.data.degrade import modcrop
+
+    if spec.data_kind == "hdr":  # noisy -2/0/+2 EV brackets of the photos as pseudo-HDR (course_lib.data.hdr)
+        from course_lib.data.hdr import SyntheticBrackets
+
+        images = [modcrop(shrink(p, recipe.get("max_side", 512)), 16) for p in photos]
+        return SyntheticBrackets(images, patch=recipe["patch"], count=recipe["per_photo"] * len(images), seed=seed)
 
     degrade_fn, lq_only = synthetic_degradation(spec)
     images = [modcrop(shrink(p, recipe.get("max_side", 512)), spec.scale) for p in photos]

@@ -17,7 +17,7 @@ from course_lib import quality, weights
 from course_lib.__main__ import main
 from course_lib.models import REGISTRY
 
-METHODS = sorted(name for name in REGISTRY if name != "baseline")
+METHODS = sorted(name for name in REGISTRY if name != "baseline" and name not in weights.NOT_YET)
 OFFICIAL = Path(__file__).resolve().parents[2] / "shared" / "reference_data" / "zerodce"
 
 
@@ -52,6 +52,7 @@ def test_altered_weights_are_refused_with_one_clear_line(tmp_path, monkeypatch, 
 def test_unknown_course_weights_name_the_fix():
     with pytest.raises(weights.WeightsError, match="train_course_weights.py"):
         weights.path("no_such_method")
+    assert set(weights.NOT_YET) <= set(REGISTRY) and not set(weights.NOT_YET) & set(weights.manifest())
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,7 @@ def test_espcn_beats_bicubic():
     assert gain > 0.5
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", [m for m in METHODS if REGISTRY[m].data_kind != "hdr"])
 def test_cli_evaluates_the_course_weights_on_a_folder(method, tmp_path, capsys):
     """``evaluate METHOD --weights course --data DIR`` with DIR/lq and DIR/gt, for every method."""
     from course_lib.data import save_image
@@ -95,10 +96,11 @@ def test_cli_evaluates_the_course_weights_on_a_folder(method, tmp_path, capsys):
     assert all(np.isfinite(v) for v in rows.values())
 
 
-def test_csd_teacher_beats_bicubic_by_a_decibel(sr_scores):
+def test_csd_teacher_beats_bicubic_by_a_decibel_and_the_student_by_half_of_one(sr_scores):
     # The must-show of issue 11 for the 0.25 student (>= 80 % of the teacher's gain, and above the student
-    # trained alone) is NOT met by these weights: see the README ("Course weights") for the measured gap.
+    # trained alone) is NOT met by these weights (51 %, 0.13 dB below): README ("Course weights").
     assert sr_scores["teacher"] >= sr_scores["bicubic"] + 1.0
+    assert sr_scores["student"] >= sr_scores["bicubic"] + 0.5
 
 
 def test_zero_dce_beats_gamma_correction_on_psnr():
@@ -118,3 +120,34 @@ def test_dehazing_weights_against_the_dark_channel_prior():
     assert prior_head[nh]["psnr"] > base["dark channel prior"][nh]["psnr"] + 0.5
     for kind in ("homogeneous haze", nh):
         assert official_head[kind]["psnr"] > base["input"][kind]["psnr"] + 3.0
+
+
+def test_efficient_hdr_merges_three_frames_on_the_command_line(tmp_path, capsys):
+    """enhance takes the short, medium and long frames and writes a Radiance .hdr plus its tone map;
+    evaluate --data synthetic prints PSNR-mu of the method and its baselines; a folder is one clear line."""
+    from course_lib.data import hdr_io, save_image
+
+    _, frames, target = quality.test_sets("efficient_hdr")["HDR brackets"][0]
+    paths = []
+    for k, name in enumerate(("short", "medium", "long")):
+        paths.append(tmp_path / f"{name}.png")
+        save_image(paths[-1], frames[:64, :96, 3 * k : 3 * k + 3])
+    out = tmp_path / "merged.hdr"
+    assert main(["enhance", "efficient_hdr", "--weights", "course", *map(str, paths), str(out)]) == 0
+    merged = hdr_io.load_hdr(out)
+    assert merged.shape == (64, 96, 3) and (tmp_path / "merged_tonemapped.png").is_file()
+    assert quality_psnr_mu(merged, target[:64, :96]) > 20
+    capsys.readouterr()
+    assert main(["enhance", "efficient_hdr", "--weights", "course", str(paths[1]), str(out)]) == 2
+    assert "three LDR frames" in capsys.readouterr().err
+    assert main(["evaluate", "efficient_hdr", "--weights", "course", "--data", "synthetic"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "PSNR-mu" in lines[1] and {"medium frame", "exposure fusion", "efficient_hdr"} <= {l[:24].strip() for l in lines[2:]}
+    assert main(["evaluate", "efficient_hdr", "--weights", "course", "--data", str(tmp_path)]) == 2
+    assert "--data synthetic" in capsys.readouterr().err
+
+
+def quality_psnr_mu(out, ref):
+    from course_lib.metrics import psnr_mu
+
+    return psnr_mu(np.clip(out, 0, 1), ref)

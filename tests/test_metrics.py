@@ -103,3 +103,18 @@ def test_count_macs_counts_a_shared_layer_at_every_use():
     net = Twice()
     assert metrics.count_params(net) == 4 * 4 * 9
     assert metrics.count_macs(net, (1, 4, 5, 5)) == 2 * 25 * 4 * 4 * 9
+
+
+def test_psnr_mu_ntire_matches_the_challenge_definition():
+    # NTIRE HDR starter kit: psnr_tanh_norm_mu_tonemap(ref, res, percentile=99, gamma=2.24), written out here
+    rng = np.random.default_rng(3)
+    ref = rng.random((16, 12, 3)) ** 0.5 * 1.3  # gamma-encoded HDR, above 1 in places
+    res = np.clip(ref + rng.normal(0, 0.02, ref.shape), 0, None)
+    lin_ref, lin_res = ref**2.24, res**2.24
+    n = np.percentile(lin_ref, 99)
+
+    def tone(h):
+        return np.log(1 + 5000 * np.tanh(h / n)) / np.log(1 + 5000)
+
+    expected = 10 * math.log10(1 / np.mean((tone(lin_ref) - tone(lin_res)) ** 2))
+    assert metrics.psnr_mu_ntire(res, ref) == pytest.approx(expected, abs=1e-9)

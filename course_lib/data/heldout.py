@@ -12,6 +12,9 @@ arrays in [0, 1] (``lq`` ``scale`` times smaller for super-resolution).
   tinted airlight (:func:`course_lib.data.degrade.nonhomogeneous_haze`), t_mean 0.45 and 0.6.
 * super-resolution: MATLAB-style bicubic downscaling (score on Y, ``scale`` pixels shaved).
 * low light: exposure 0.2, gamma 2, sensor noise (shot 1e-3, read 1e-5), fixed noise seeds.
+* HDR: the photo as normalised linear HDR (:func:`course_lib.data.hdr.photo_to_hdr`) and its noisy -2/0/+2 EV
+  bracket stacked on 9 channels, static and with the short and long frames moved by up to 2 pixels; H, W
+  multiples of 16 (the efficient networks PixelUnshuffle by 4).
 """
 
 from __future__ import annotations
@@ -77,4 +80,20 @@ def low_light(max_side: int = DEFAULT_SIDE) -> List[Triple]:
     for k, (name, clean) in enumerate(_photos(max_side, multiple=12)):
         dark = degrade.low_light(clean, rng=np.random.default_rng(10 + k), **LOW_LIGHT)
         out.append((f"{name} low light", dark, clean))
+    return out
+
+
+HDR_BRACKETS = ((0, 201), (2, 202))  # (max shift of the short and long frames in pixels, noise seed)
+
+
+def hdr_brackets(max_side: int = DEFAULT_SIDE) -> List[Triple]:
+    """4 images: each held-out photo's bracket ``(H, W, 9)`` and HDR target ``(H, W, 3)``, static and moved."""
+    from . import hdr
+
+    out = []
+    for name, photo in _photos(max_side, multiple=16):
+        target = hdr.photo_to_hdr(photo)
+        for max_shift, seed in HDR_BRACKETS:
+            frames = hdr.bracket(target, np.random.default_rng(seed), max_shift=max_shift)
+            out.append((f"{name} HDR shift {max_shift}", frames, target))
     return out

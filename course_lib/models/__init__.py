@@ -9,7 +9,9 @@ the notebooks look methods up here::
     history = fit(net, spec.loss_fn_factory(), data, steps=100)
 
 Data kinds: ``'paired'`` batches are ``(lq, gt)`` (``lq`` ``scale`` times smaller for super-resolution);
-``'unpaired_low_light'`` batches are ``(low,)`` (zero-reference training, no ground truth).
+``'unpaired_low_light'`` batches are ``(low,)`` (zero-reference training, no ground truth); ``'hdr'`` batches
+are ``(frames, hdr)``: the three LDR exposures stacked on channels ``(N, 9, H, W)`` and the linear HDR
+target ``(N, 3, H, W)`` (:mod:`course_lib.data.hdr`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, Dict
 
-DATA_KINDS = ("paired", "unpaired_low_light")
+DATA_KINDS = ("paired", "unpaired_low_light", "hdr")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,7 +31,7 @@ class MethodSpec:
         build: ``build() -> nn.Cell`` with the method's default configuration.
         loss_fn_factory: ``loss_fn_factory() -> loss_fn`` with ``loss_fn(net, batch) -> scalar`` (for
             :func:`course_lib.train.fit`).
-        data_kind: 'paired' or 'unpaired_low_light' (see the module docstring).
+        data_kind: 'paired', 'unpaired_low_light' or 'hdr' (see the module docstring).
         description: one line for ``python -m course_lib info``.
         pad_multiple: input height and width must be multiples of this (inference pads to it).
         scale: output / input size ratio (super-resolution), else 1.
@@ -84,6 +86,26 @@ def _edsr_l1_loss():
     from ..losses.distill import width_l1_loss_fn
 
     return width_l1_loss_fn(1.0)
+
+
+def _efficient_hdr_course():
+    from .hdr import EfficientHDR
+    from .hdr_bracket import BracketInput
+
+    return BracketInput(EfficientHDR("course"))
+
+
+def _ahdrnet():
+    from .hdr import AHDRNet
+    from .hdr_bracket import BracketInput
+
+    return BracketInput(AHDRNet())
+
+
+def _hdr_loss():
+    from ..losses.hdr import hdr_l1_loss_fn
+
+    return hdr_l1_loss_fn()  # batches (frames (N, 9, H, W), hdr (N, 3, H, W)) through BracketInput
 
 
 def _edsr_small_x2():
@@ -157,6 +179,11 @@ def _register_all() -> None:
                    "width-slimmable EDSR x2 (small config), L1 at full width", scale=2),
         MethodSpec("csd", _edsr_small_x2, _csd_loss, "paired",
                    "CSD (IJCAI 2021): slimmable EDSR x2, L1 student + L1 teacher + contrastive", scale=2),
+        MethodSpec("efficient_hdr", _efficient_hdr_course, _hdr_loss, "hdr",
+                   "Efficient HDR (NTIRE 2022 winner's design), course width: 3 exposures -> HDR, mu-law L1",
+                   pad_multiple=16),
+        MethodSpec("ahdrnet", _ahdrnet, _hdr_loss, "hdr",
+                   "AHDRNet (CVPR 2019) multi-exposure HDR, official width (1.44 M parameters), mu-law L1"),
     ]  # fmt: skip
     for spec in entries:
         register(spec)

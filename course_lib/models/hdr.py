@@ -1,0 +1,326 @@
+"""Multi-exposure HDR fusion: AHDRNet (the NTIRE 2022 baseline) and an efficient RFDB-based network.
+
+Both networks take three LDR frames of a scene, short, medium and long exposure, the medium one being
+the reference (the output is aligned to it), and return the linear HDR image normalised to [0, 1].
+
+Input of each frame k (Kalantari & Ramamoorthi, SIGGRAPH 2017; AHDRNet): 6 channels, the LDR image L_k
+and its mapping to the linear HDR domain, L_k^gamma / t_k (gamma 2.2, t_k the exposure time)::
+
+    x_k = cat(L_k, L_k ** 2.2 / t_k)        (N, 6, H, W) float32; L_k in [0, 1], the second half >= 0
+
+:func:`course_lib.data.hdr.network_input` builds the three inputs from a (N, 9, H, W) bracket, and
+:class:`course_lib.models.hdr_bracket.BracketInput` does it inside the graph. Call ``net(x1, x2, x3)``
+(x2 the reference), or ``net(x)`` with one (N, 18, H, W) tensor ``cat(x1, x2, x3)`` (the form
+:func:`course_lib.metrics.count_macs` feeds). Output
+(N, 3, H, W) float32 in (0, 1) (sigmoid). Train on mu-law tone-mapped values
+(:mod:`course_lib.losses.hdr`); the metric is PSNR-mu (:func:`course_lib.metrics.psnr_mu`).
+
+**AHDRNet** (Yan et al., "Attention-guided Network for Ghost-free High Dynamic Range Imaging", CVPR
+2019; official code qingsenyangit/AHDRNet ``model.py``, class ``AHDR``, defaults nFeat 64, nDenselayer 6,
+growthRate 32)::
+
+    F_k = LReLU(conv1(x_k))                 shared 3x3 conv 6 -> 64, k = 1, 2, 3; LReLU slope 0.01
+    A_1 = sigmoid(att12(LReLU(att11(cat(F_1, F_2)))))    3x3 convs 128 -> 128 -> 64 (attention module)
+    A_3 = same with att31, att32 on cat(F_3, F_2);   F'_1 = F_1 * A_1,  F'_3 = F_3 * A_3
+    F_0 = conv2(cat(F'_1, F_2, F'_3))       3x3 192 -> 64
+    F_1..F_3 = DRDB(F_0), DRDB(F_1), DRDB(F_2)           dilated residual dense blocks
+    out = sigmoid(conv3(conv_up(GFF_3x3(GFF_1x1(cat(F_1, F_2, F_3))) + F_2)))   global residual on F_2
+
+A DRDB is 6 layers "conv3x3 (dilation 2) -> ReLU -> concatenate with the layer's input" (64 + 6 * 32 =
+256 channels), then a 1x1 conv 256 -> 64 and a local residual. Parameters: 1,441,283; MACs: 1,446,720
+per pixel, 2,914 GMACs at the NTIRE 2022 frame size 1060x1900 (count_macs; methods.md Sec. 5(a1)).
+
+What differs from the official AHDRNet: the official ``AHDR`` also defines two 3x3 convs, ``attConv1`` and
+``attConv3`` (73,856 parameters), that its forward never uses; they are left out here, so an official state
+dict loads after dropping those two entries. The module names are otherwise the official ones (``conv1``,
+``att11``, ``RDB1.dense_layers.0.conv``, ...), so the rest loads name for name.
+
+**EfficientHDR** (course version of the NTIRE 2022 Efficient HDR winner, team ALONG of NetEase Games AI
+Lab; no code is public, the components below are those of the team's blog post, [unverified], methods.md
+Sec. 5)::
+
+    x_k -> PixelUnshuffle(r)                (N, 6 r^2, H/r, W/r): no alignment, no full-resolution conv
+        -> conv_first (shared, separable 3x3) + act                       F_k, C channels
+    F'_k = F_k * sigmoid(conv(act(conv(cat(F_k, F_2)))))  k = 1, 3        AHDRNet's attention, separable
+    F_0 = conv_merge(cat(F'_1, F_2, F'_3))  1x1 3C -> C
+    B_1..B_n = RFDB(F_0), RFDB(B_1), ...    efficient RFDBs (separable 3x3 convs, SiLU; layers/rfdb.py)
+    G = conv_after_body(act(conv_fuse(cat(B_1..B_n)))) + F_2             RFDN's fusion, AHDRNet's residual
+    out = sigmoid(PixelShuffle(r)(conv_last(G)))                          conv_last: 3x3 C -> 3 r^2
+
+Course addition, ``reference_skip=True`` (the 'course' config): the output starts from the medium frame read
+as radiance, ``out = clip(s * sRGB^-1(LDR_2) + PixelShuffle(r)(conv_last(G)), 0, 1)`` with the inverse sRGB
+curve (the camera curve of the course's brackets and of most JPEGs; the network's inputs keep AHDRNet's
+gamma 2.2), a learned scale ``s`` (initial value ``reference_scale``, 0.25 for the course's data normalised
+by 4) and ``conv_last`` initialised to zero: the untrained network *is* the medium-frame baseline, and training only has to add what the short and long frames know
+(highlights, shadows). Trained from scratch with the sigmoid head, the course network stayed 4.5 dB PSNR-mu
+below the medium frame after 1,500 steps (README); the same idea as AECR-Net's dark-channel-prior head.
+
+Configurations (:data:`CONFIGS`, ``EfficientHDR(track)``; parameters by count_params, GMACs by count_macs on
+a full 1060x1900 frame, measured on MindSpore 2.10 CPU):
+
+=========  ===  ===  ======  =========  ======  ==================================================
+track       r    C   blocks  params     GMACs   role
+=========  ===  ===  ======  =========  ======  ==================================================
+1           2   64     8      433,788   182.38  NTIRE 2022 track 1 budget, <= 200 GMACs
+2           2   48     5      169,572    72.89  track 2 budget, <= 75 GMACs
+'teacher'   2   64     6    1,248,716   615.19  plain 3x3 convs: the distillation teacher
+'course'    2   32     2       42,461    19.58  laptop CPU: ~13 ms forward at 64x64 (GRAPH_MODE,
+                                                 2 cores; ~100 ms in PyNative), 40 MMACs
+=========  ===  ===  ======  =========  ======  ==================================================
+
+What differs from the winning entry: the widths, block counts and the attention's layout are the course's
+choices, sized to the budgets with our counter (the blog's 198.47 / 74.02 GMACs are [unverified]); the
+SwinIR-RSTB teacher of the blog is replaced by the ``teacher`` config above. H and W must be multiples
+of r, and H/r, W/r >= 15 (ESA): crops of 32x32 or more at r = 2.
+
+CPU: the official AHDRNet is a server model (2.9 TMACs per frame, 256-channel full-resolution features);
+``EfficientHDR("course")`` trains in minutes on a laptop CPU. Tested on MindSpore 2.10, CPU.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import mindspore as ms
+import numpy as np
+from mindspore import nn, ops
+
+from ..layers.pixel_shuffle import PixelShuffle, PixelUnshuffle
+from ..layers.rfdb import RFDB, make_activation
+from ..layers.separable import SeparableConv2d
+
+FRAME_CHANNELS = 6  # LDR (3) + LDR^gamma / t (3)
+
+CONFIGS = {
+    "track1": dict(unshuffle=2, num_feat=64, num_blocks=8, separable=True),
+    "track2": dict(unshuffle=2, num_feat=48, num_blocks=5, separable=True),
+    "teacher": dict(unshuffle=2, num_feat=64, num_blocks=6, separable=False),
+    "course": dict(unshuffle=2, num_feat=32, num_blocks=2, separable=True, reference_skip=True),
+}
+
+
+def srgb_to_linear(v):
+    """Inverse sRGB curve (IEC 61966-2-1) of a Tensor in [0, 1], the camera curve of the course's brackets."""
+    v = ops.clamp(v, 0.0, 1.0)
+    return ops.where(v <= 0.04045, v / 12.92, ops.pow((v + 0.055) / 1.055, 2.4))
+
+
+def split_frames(x1, x2=None, x3=None):
+    """(x1, x2, x3) as given, or the three 6-channel thirds of one (N, 18, H, W) tensor x1."""
+    if x2 is None and x3 is None:
+        if x1.shape[1] != 3 * FRAME_CHANNELS:
+            raise ValueError(f"one input must be cat(x1, x2, x3) of shape (N, 18, H, W), got {x1.shape}")
+        return x1[:, 0:6], x1[:, 6:12], x1[:, 12:18]
+    return x1, x2, x3
+
+
+def _conv3x3(in_channels, out_channels, dilation=1):
+    return nn.Conv2d(
+        in_channels,
+        out_channels,
+        3,
+        pad_mode="pad",
+        padding=dilation,
+        dilation=dilation,
+        has_bias=True,
+    )
+
+
+def _conv1x1(in_channels, out_channels):
+    return nn.Conv2d(in_channels, out_channels, 1, pad_mode="valid", has_bias=True)
+
+
+# ---- AHDRNet -----------------------------------------------------------------------------------------
+
+
+class DilatedDenseLayer(nn.Cell):
+    """cat(x, ReLU(conv3x3_dilation2(x))): (N, c, H, W) -> (N, c + growth, H, W) (official ``make_dilation_dense``)."""
+
+    def __init__(self, in_channels: int, growth: int):
+        super().__init__()
+        self.conv = _conv3x3(in_channels, growth, dilation=2)  # padding 2 keeps the size
+
+    def construct(self, x):
+        return ops.concat((x, ops.relu(self.conv(x))), axis=1)
+
+
+class DRDB(nn.Cell):
+    """Dilated residual dense block: x + conv_1x1(dense_layers(x)); (N, C, H, W) -> same shape."""
+
+    def __init__(self, num_feat: int = 64, num_dense: int = 6, growth: int = 32):
+        super().__init__()
+        layers = [DilatedDenseLayer(num_feat + i * growth, growth) for i in range(num_dense)]
+        self.dense_layers = nn.SequentialCell(layers)
+        self.conv_1x1 = _conv1x1(num_feat + num_dense * growth, num_feat)  # local feature fusion
+
+    def construct(self, x):
+        return self.conv_1x1(self.dense_layers(x)) + x  # local residual
+
+
+class AHDRNet(nn.Cell):
+    """AHDRNet (official ``AHDR`` configuration; module names as the official ones, see the module docstring).
+
+    Args:
+        in_channels: channels of one frame (6: LDR and LDR^2.2 / t).
+        num_feat: nFeat (64).
+        num_dense: dense layers per DRDB, nDenselayer (6).
+        growth: growthRate (32).
+
+    Call: ``net(x1, x2, x3)``, each (N, 6, H, W) float32 (x2 the reference), or ``net(x)`` with x
+    (N, 18, H, W) = cat(x1, x2, x3). Returns (N, 3, H, W) float32 in (0, 1), linear HDR normalised.
+    """
+
+    def __init__(self, in_channels: int = 6, num_feat: int = 64, num_dense: int = 6, growth: int = 32):
+        super().__init__()
+        self.conv1 = _conv3x3(in_channels, num_feat)  # shared by the three frames
+        self.att11 = _conv3x3(2 * num_feat, 2 * num_feat)  # attention of frame 1 against the reference
+        self.att12 = _conv3x3(2 * num_feat, num_feat)
+        self.att31 = _conv3x3(2 * num_feat, 2 * num_feat)  # attention of frame 3
+        self.att32 = _conv3x3(2 * num_feat, num_feat)
+        self.conv2 = _conv3x3(3 * num_feat, num_feat)  # merge
+        self.RDB1 = DRDB(num_feat, num_dense, growth)
+        self.RDB2 = DRDB(num_feat, num_dense, growth)
+        self.RDB3 = DRDB(num_feat, num_dense, growth)
+        self.GFF_1x1 = _conv1x1(3 * num_feat, num_feat)  # global feature fusion
+        self.GFF_3x3 = _conv3x3(num_feat, num_feat)
+        self.conv_up = _conv3x3(num_feat, num_feat)
+        self.conv3 = _conv3x3(num_feat, 3)
+        self.relu = nn.LeakyReLU(alpha=0.01)  # PyTorch's nn.LeakyReLU() default (MindSpore's is 0.2)
+
+    def attention(self, conv_a, conv_b, f, f_ref):
+        """Attention map sigmoid(conv_b(LReLU(conv_a(cat(f, f_ref))))) in (0, 1), shaped as f."""
+        return ops.sigmoid(conv_b(self.relu(conv_a(ops.concat((f, f_ref), axis=1)))))
+
+    def construct(self, x1, x2=None, x3=None):
+        x1, x2, x3 = split_frames(x1, x2, x3)
+        f1, f2, f3 = self.relu(self.conv1(x1)), self.relu(self.conv1(x2)), self.relu(self.conv1(x3))
+        f1 = f1 * self.attention(self.att11, self.att12, f1, f2)  # F'_1 = F_1 * A_1
+        f3 = f3 * self.attention(self.att31, self.att32, f3, f2)
+        f0 = self.conv2(ops.concat((f1, f2, f3), axis=1))  # (N, 64, H, W)
+        d1 = self.RDB1(f0)
+        d2 = self.RDB2(d1)
+        d3 = self.RDB3(d2)
+        fused = self.GFF_3x3(self.GFF_1x1(ops.concat((d1, d2, d3), axis=1)))
+        out = self.conv_up(fused + f2)  # global residual on the reference's features
+        return ops.sigmoid(self.conv3(out))
+
+
+# ---- EfficientHDR ------------------------------------------------------------------------------------
+
+
+def _conv3x3_maybe_separable(in_channels, out_channels, separable):
+    if separable:
+        return SeparableConv2d(in_channels, out_channels, 3)
+    return _conv3x3(in_channels, out_channels)
+
+
+class ReferenceAttention(nn.Cell):
+    """AHDRNet's attention, narrowed: f * sigmoid(conv_b(act(conv_a(cat(f, f_ref))))).
+
+    conv_a: 3x3 2C -> C (AHDRNet: 2C -> 2C), conv_b: 3x3 C -> C; separable when asked.
+    Call: f, f_ref (N, C, h, w) -> (N, C, h, w).
+    """
+
+    def __init__(self, num_feat: int, separable: bool = True, act: str = "silu"):
+        super().__init__()
+        self.conv_a = _conv3x3_maybe_separable(2 * num_feat, num_feat, separable)
+        self.conv_b = _conv3x3_maybe_separable(num_feat, num_feat, separable)
+        self.act = make_activation(act)
+
+    def construct(self, f, f_ref):
+        a = ops.sigmoid(self.conv_b(self.act(self.conv_a(ops.concat((f, f_ref), axis=1)))))
+        return f * a
+
+
+class EfficientHDR(nn.Cell):
+    """Efficient HDR fusion at 1/r resolution with RFDBs (see the module docstring).
+
+    Args:
+        track: the configuration of :data:`CONFIGS` to start from: 1 (< 200 GMACs), 2 (< 75 GMACs),
+            'teacher' or 'course'; the arguments below, when given, override it.
+        unshuffle: r, the PixelUnshuffle factor (2 in every config): the body runs on (H/r, W/r) maps.
+        num_feat: C, feature channels of the body.
+        num_blocks: RFDBs in the body.
+        separable: depthwise-separable 3x3 convs everywhere but the last conv (True; False in the
+            plain-conv 'teacher').
+        act: 'silu' (default), 'lrelu' (slope 0.05) or 'relu'.
+        in_channels: channels of one frame (6).
+        reference_skip: start the output from the medium frame read as radiance (course addition, module
+            docstring; True in the 'course' config, False in the others).
+        reference_scale: initial value of the learned scale of that skip (0.25: the course's HDR targets
+            are radiance divided by 4).
+
+    Call: ``net(x1, x2, x3)`` with each (N, 6, H, W) float32 (x2 the reference), or ``net(x)`` with x
+    (N, 18, H, W); H and W multiples of r with H/r, W/r >= 15. Returns (N, 3, H, W) float32 in (0, 1).
+    """
+
+    def __init__(
+        self,
+        track=1,
+        unshuffle: Optional[int] = None,
+        num_feat: Optional[int] = None,
+        num_blocks: Optional[int] = None,
+        separable: Optional[bool] = None,
+        act: str = "silu",
+        in_channels: int = FRAME_CHANNELS,
+        reference_skip: Optional[bool] = None,
+        reference_scale: float = 0.25,
+    ):
+        super().__init__()
+        config = _config(track)
+        if reference_skip is not None:
+            config["reference_skip"] = reference_skip
+        given = dict(unshuffle=unshuffle, num_feat=num_feat, num_blocks=num_blocks, separable=separable)
+        config.update({k: v for k, v in given.items() if v is not None})
+        r, c, num_blocks, separable = (
+            config[k] for k in ("unshuffle", "num_feat", "num_blocks", "separable")
+        )
+        if num_blocks < 1:
+            raise ValueError(f"num_blocks must be >= 1, got {num_blocks}")
+        self.config = dict(config, act=act)
+        self.unshuffle = r
+        self.pixel_unshuffle = PixelUnshuffle(r)
+        self.conv_first = _conv3x3_maybe_separable(in_channels * r * r, c, separable)  # shared by frames
+        self.att1 = ReferenceAttention(c, separable, act)
+        self.att3 = ReferenceAttention(c, separable, act)
+        self.conv_merge = _conv1x1(3 * c, c)
+        self.body = nn.CellList([RFDB(c, separable=separable, act=act) for _ in range(num_blocks)])
+        self.conv_fuse = _conv1x1(num_blocks * c, c)
+        self.conv_after_body = _conv3x3_maybe_separable(c, c, separable)
+        self.conv_last = _conv3x3(c, 3 * r * r)
+        self.reference_skip = bool(config.get("reference_skip", False))
+        if self.reference_skip:  # course addition (module docstring): start as the medium-frame baseline
+            for p in self.conv_last.get_parameters():
+                p.set_data(ms.Tensor(np.zeros(p.shape, np.float32)))
+            self.reference_scale = ms.Parameter(
+                ms.Tensor(np.float32(reference_scale)), name="reference_scale"
+            )
+        self.pixel_shuffle = PixelShuffle(r)
+        self.act = make_activation(act)
+
+    def construct(self, x1, x2=None, x3=None):
+        x1, x2, x3 = split_frames(x1, x2, x3)
+        f1 = self.act(self.conv_first(self.pixel_unshuffle(x1)))  # (N, C, H/r, W/r)
+        f2 = self.act(self.conv_first(self.pixel_unshuffle(x2)))
+        f3 = self.act(self.conv_first(self.pixel_unshuffle(x3)))
+        f1, f3 = self.att1(f1, f2), self.att3(f3, f2)  # attention against the reference frame
+        res = self.conv_merge(ops.concat((f1, f2, f3), axis=1))
+        outs = []
+        for block in self.body:
+            res = block(res)
+            outs.append(res)
+        res = self.act(self.conv_fuse(ops.concat(outs, axis=1)))  # (N, C, H/r, W/r)
+        res = self.conv_after_body(res) + f2  # global residual on the reference's features
+        if (
+            self.reference_skip
+        ):  # the medium frame as radiance (inverse sRGB of its LDR) plus a learned change
+            base = self.reference_scale * srgb_to_linear(x2[:, 0:3])
+            return ops.clamp(base + self.pixel_shuffle(self.conv_last(res)), 0.0, 1.0)
+        return ops.sigmoid(self.pixel_shuffle(self.conv_last(res)))  # (N, 3, H, W)
+
+
+def _config(track) -> dict:
+    key = f"track{track}" if track in (1, 2) else track
+    if key not in CONFIGS:
+        raise ValueError(f"unknown EfficientHDR track {track!r}; choose 1, 2, 'teacher' or 'course'")
+    return dict(CONFIGS[key])
