@@ -209,7 +209,9 @@ def test_a_few_training_steps_lower_the_loss():
 
 def test_distillation_trains_the_student_only():
     ms.set_seed(0)
-    student = EfficientHDR("course", num_blocks=1, reference_skip=False)  # sigmoid head: starts far from the data
+    student = EfficientHDR(
+        "course", num_blocks=1, reference_skip=False
+    )  # sigmoid head: starts far from the data
     teacher = EfficientHDR("course", num_feat=16, reference_skip=False)
     before = [p.asnumpy().copy() for p in teacher.get_parameters()]
     data = [toy_hdr_batch(np.random.default_rng(3), n=2, size=32)]
