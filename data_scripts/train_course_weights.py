@@ -66,7 +66,7 @@ def training_photos(extra: Path | None, max_side: int = 512):
     for folder in folders:
         files = sorted(p for p in Path(folder).glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
         if not files and folder == PHOTOS:
-            raise SystemExit(f"error: no photos in {PHOTOS}; run python data_scripts/get_photos.py first")
+            raise FileNotFoundError(f"no photos in {PHOTOS}; run python data_scripts/get_photos.py first")
         for f in files:
             photos.append(shrink(load_image(f), max_side))
         names.append(f"{len(files)} photos from {str(folder).replace(str(Path.home()), '~')}")
@@ -93,7 +93,9 @@ def make_data(spec, photos, recipe, seed=0):
         from course_lib.data.hdr import SyntheticBrackets
 
         images = [modcrop(shrink(p, recipe.get("max_side", 512)), 16) for p in photos]
-        return SyntheticBrackets(images, patch=recipe["patch"], count=recipe["per_photo"] * len(images), seed=seed)
+        return SyntheticBrackets(
+            images, patch=recipe["patch"], count=recipe["per_photo"] * len(images), seed=seed
+        )
 
     degrade_fn, lq_only = synthetic_degradation(spec)
     images = [modcrop(shrink(p, recipe.get("max_side", 512)), spec.scale) for p in photos]
@@ -174,6 +176,17 @@ def machine() -> str:
 
 
 def main(argv=None) -> int:
+    """Every mistake or environment problem ends as one ``error:`` line on stderr and exit code 2."""
+    from course_lib.train import CheckpointError
+
+    try:
+        return _main(argv)
+    except (ValueError, FileNotFoundError, CheckpointError, FloatingPointError, OSError) as e:
+        print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
+        return 2
+
+
+def _main(argv=None) -> int:
     import mindspore as ms
 
     from course_lib import quality, weights
@@ -188,6 +201,8 @@ def main(argv=None) -> int:
     if unknown:
         print(f"error: no recipe for {unknown}; choose from {', '.join(RECIPES)}", file=sys.stderr)
         return 2
+    if args.photos is not None and not args.photos.is_dir():
+        raise FileNotFoundError(f"--photos {args.photos}: no such folder; give a folder of .png/.jpg photos")
     photos, photo_names = training_photos(args.photos)
     for method in args.methods:
         print(f"== {method}: {RECIPES[method]}", flush=True)

@@ -357,3 +357,31 @@ def test_get_photos_download_problems(server, monkeypatch, capsys, tmp_path, cas
     }
     assert expected[case] in line
     assert not (tmp_path / "_downloads" / name).exists()
+
+
+# --- train_course_weights.py ------------------------------------------------------------------------------
+
+
+def _run_recipe(*argv, env_home=None):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "data_scripts" / "train_course_weights.py"
+    env = dict(os.environ, **({"HOME": str(env_home)} if env_home else {}))
+    return subprocess.run(
+        [sys.executable, str(script), *argv], capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+def test_train_course_weights_mistakes_are_one_line(tmp_path):
+    for argv, fragment, home in (
+        (["no_such_method"], "no recipe for", None),
+        (["espcn", "--photos", str(tmp_path / "missing")], "no such folder", None),
+        (["espcn"], "get_photos.py", tmp_path),  # a HOME without the Debian photos
+    ):
+        proc = _run_recipe(*argv, env_home=home)
+        err = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-800:]
+        assert len(err) == 1 and err[0].startswith("error: ") and fragment in err[0], err
