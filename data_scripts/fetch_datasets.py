@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import errno
 import hashlib
 import http.client
 import lzma
@@ -47,6 +46,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the scripts' shared helpers
+from _script_errors import os_error_boundary  # noqa: E402
+
 CHUNK = 1 << 20
 
 
@@ -54,24 +56,7 @@ class FetchError(RuntimeError):
     """A download or extraction that cannot be trusted or completed; the message says how to fix it."""
 
 
-_FIXES = {
-    errno.ENOSPC: "free some disk space or choose another --root",
-    errno.EACCES: "choose a folder you may write to (--root) or change its permissions",
-    errno.ENOTDIR: "a file stands where a folder is needed: move it or choose another --root",
-}
-_FIXES.update({errno.EPERM: _FIXES[errno.EACCES], errno.EROFS: _FIXES[errno.EACCES]})
-_FIXES[errno.EEXIST] = _FIXES[errno.ENOTDIR]
-
-
-@contextlib.contextmanager
-def _os_errors():
-    """Turn an OSError (read-only folder, a path under a file, disk full) into a one-line FetchError."""
-    try:
-        yield
-    except OSError as err:
-        where = f": {err.filename}" if err.filename else ""
-        fix = _FIXES.get(err.errno, "check that folder, or choose another --root")
-        raise FetchError(f"{err.strerror or err}{where}; {fix}") from err
+_os_errors = os_error_boundary(FetchError, "--root")  # OSError -> one FetchError line with the fix
 
 
 # What a damaged or truncated archive raises while it is read (gzip and bz2 raise OSError without errno).

