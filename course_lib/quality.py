@@ -51,9 +51,10 @@ def _hdr_scores(restore: Callable, triples) -> dict:
     return {"psnr_mu": round(float(p_mu), 3), "psnr": round(float(p), 3), "ssim_mu": round(float(s), 4)}
 
 
-def _scores(restore: Callable, triples, scale: int) -> dict:
-    if triples and triples[0][1].shape[-1] == 9:  # HDR brackets
+def _scores(restore: Callable, triples, spec) -> dict:
+    if spec.data_kind == "hdr":
         return _hdr_scores(restore, triples)
+    scale = spec.scale
     knobs = dict(crop_border=scale, y_channel=True) if scale > 1 else {}
     rows = []
     for _, lq, gt in triples:
@@ -93,9 +94,9 @@ def score(method: str, net, **call_kwargs) -> dict:
     """Held-out PSNR/SSIM of ``net`` on each test set of ``method``'s task (keyword arguments go to net)."""
     from .models import get_method
 
-    scale = get_method(method).scale
+    spec = get_method(method)
     restore = restorer(method, net, **call_kwargs)
-    return {name: _scores(restore, triples, scale) for name, triples in test_sets(method).items()}
+    return {name: _scores(restore, triples, spec) for name, triples in test_sets(method).items()}
 
 
 def baselines(method: str) -> dict:
@@ -122,7 +123,7 @@ def baselines(method: str) -> dict:
             "dark channel prior (radius 20)": lambda x: classical.dark_channel_prior(x, guided_radius=20),
         }
     sets = test_sets(method)
-    return {name: {k: _scores(fn, v, spec.scale) for k, v in sets.items()} for name, fn in methods.items()}
+    return {name: {k: _scores(fn, v, spec) for k, v in sets.items()} for name, fn in methods.items()}
 
 
 def hdr_baseline(name: str) -> Callable:

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the scripts' shared helpers
-from _script_errors import os_error_boundary  # noqa: E402
+from _shared import os_error_boundary  # noqa: E402
 
 CHUNK = 1 << 20
 

