@@ -72,6 +72,35 @@ def measure() -> list:
                     "input": "x".join(str(d) for d in ref.input.shape),
                 }
             )
+    return rows + measure_srktdn()
+
+
+def measure_srktdn() -> list:
+    """The KTDN and two-branch SRKTDN twins (``tests/reference/srktdn/*.npz``, seeded weights, 64x64 input)."""
+    import mindspore as ms
+
+    from course_lib.models import srktdn
+
+    rows = []
+    for name, build, label in (("ktdn", srktdn.ktdn, "KTDN Dehaze (Res2Net-101 v1b)"),
+                               ("two_branch", srktdn.srktdn, "SRKTDN, NTIRE 2021 two-branch layout")):  # fmt: skip
+        with np.load(ROOT / "tests" / "reference" / "srktdn" / f"{name}.npz", allow_pickle=False) as data:
+            meta, normalised, expected = (
+                json.loads(str(data["meta"])),
+                data["input"],
+                data["out:official:image"],
+            )
+        state = twin_refs.seeded_weights(meta["seeded"]["entries"], meta["seeded"]["seed"])
+        net = convert.load_official_weights(build("official"), state, model="ktdn")
+        mean, std = (np.array(v, np.float64).reshape(1, 3, 1, 1) for v in (srktdn.MEAN, srktdn.STD))
+        image = (normalised.astype(np.float64) * std + mean).astype(
+            np.float32
+        )  # the twins take normalised input
+        out = net(ms.Tensor(image)).asnumpy()
+        rows.append({"model": label, "reference": f"srktdn/{name}", "source": meta["official_source"],
+                     "params_ours": sum(p.size for p in net.trainable_params()),
+                     "params_official": meta["official_params"], "max_abs_diff": float(np.abs(out - expected).max()),
+                     "float32_floor": meta["torch_float32_max_abs"], "input": "x".join(str(d) for d in image.shape)})  # fmt: skip
     return rows
 
 

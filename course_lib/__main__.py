@@ -54,7 +54,9 @@ def open_data(source: str, spec, budget, *, train: bool, seed: int = 0):
     from .data import heldout_images, train_images
     from .data.datasets import PairedFolder, SyntheticPairs
 
-    patch = budget.patch if train else None
+    patch = None
+    if train:  # crops whose sides the network accepts (KTDN/SRKTDN: multiples of 32)
+        patch = -(-budget.patch // spec.pad_multiple) * spec.pad_multiple
     if spec.data_kind == "hdr":
         return _open_hdr_data(source, budget, train=train, seed=seed)
     if source == "synthetic":

@@ -54,11 +54,13 @@ __all__ = [
     "convert_aecrnet",
     "convert_edsr",
     "convert_espcn",
+    "convert_ktdn",
     "convert_state_dict",
     "convert_zero_dce",
     "dcn_offset_rows_to_course",
     "fold_fast_deconv",
     "load_official_weights",
+    "load_res2net_imagenet",
     "unwrap_state_dict",
 ]
 
@@ -330,6 +332,79 @@ def convert_espcn(state_dict: dict, net) -> dict:
     return b.finish()
 
 
+# ---- KTDN / SRKTDN (two-branch) ---------------------------------------------------------------------------
+
+_KTDN_RENAMES = (  # official module path piece -> course_lib's, applied in order
+    ("feature_extract.", "dehaze_branch."),
+    ("pre_trained_rcan.", "sr_branch."),
+    ("tail1.", "fusion."),
+    (".calayer.ca.0", ".ca.squeeze"),
+    (".calayer.ca.2", ".ca.excite"),
+    (".palayer.pa.0", ".pa.squeeze"),
+    (".palayer.pa.2", ".pa.to_map"),
+    (".conv1010", ".reduce.0"),
+    (".conv1020", ".reduce.1"),
+    (".conv1030", ".reduce.2"),
+    (".conv1040", ".reduce.3"),
+    (".batch1.weight", ".batch1_gamma"),
+    (".batch1.bias", ".batch1_beta"),
+)
+# a PyTorch leaf -> the MindSpore leaves it may be (Conv2d keeps weight/bias; BatchNorm2d renames them)
+_TORCH_LEAVES = {"weight": ("weight", "gamma"), "bias": ("bias", "beta"), "running_mean": ("moving_mean",),
+                 "running_var": ("moving_variance",)}  # fmt: skip
+
+
+def _rename_torch_leaf(b: _Builder, official: str, course: str, params: dict) -> None:
+    module, _, leaf = course.rpartition(".")
+    if leaf == "num_batches_tracked":  # a PyTorch BatchNorm counter: MindSpore keeps none
+        b.take(official)
+        return
+    for candidate in _TORCH_LEAVES.get(leaf, (leaf,)):
+        name = f"{module}.{candidate}" if module else candidate
+        if name in params:
+            b.put(name, b.take(official), official)
+            return
+    # no place for it: left untaken, finish() names it
+
+
+def convert_ktdn(state_dict: dict, net) -> dict:
+    """KTDN ``Dehaze`` (GlassyWu/KTDN) or the NTIRE 2021 two-branch ``fusion_refine`` -> :mod:`course_lib.models.srktdn`.
+
+    Names are the official ones apart from: FA blocks ``calayer.ca.{0,2}`` / ``palayer.pa.{0,2}`` ->
+    ``ca.squeeze/excite``, ``pa.squeeze/to_map``; the enhancer's ``conv10{1..4}0`` -> ``reduce.{0..3}`` and
+    its unused ``batch1`` -> ``batch1_gamma/beta``; two-branch ``feature_extract`` / ``pre_trained_rcan`` /
+    ``tail1`` -> ``dehaze_branch`` / ``sr_branch`` / ``fusion``; BatchNorm ``weight/bias/running_mean/running_var``
+    -> ``gamma/beta/moving_mean/moving_variance`` (``num_batches_tracked`` is dropped). Build the net with
+    ``ktdn('official')`` or ``srktdn('official')``.
+    """
+    b = _Builder("ktdn", unwrap_state_dict(state_dict), net)
+    params = _params(net)
+    for official in list(b.state):
+        course = official
+        for old, new in _KTDN_RENAMES:
+            course = course.replace(old, new)
+        _rename_torch_leaf(b, official, course, params)
+    return b.finish()
+
+
+def load_res2net_imagenet(encoder, source) -> None:
+    """Load ImageNet Res2Net v1b weights (``res2net101_v1b_26w_4s-0812c246.pth``) into a
+    :class:`course_lib.layers.res2net.Res2NetEncoder`; the classifier's ``layer4`` and ``fc`` are not used.
+
+    source: a ``.pth`` path (read with :mod:`course_lib.safe_pickle`) or a state dict.
+    """
+    if isinstance(source, (str, Path)):
+        from .safe_pickle import load_torch_state_dict
+
+        if not Path(source).is_file():
+            raise FileNotFoundError(f"{source} does not exist; give the path of the ImageNet Res2Net weights")
+        source = load_torch_state_dict(source)
+    state = {k: v for k, v in unwrap_state_dict(source).items() if not k.startswith(("layer4.", "fc."))}
+    values = convert_ktdn(state, encoder)
+    for name, p in _params(encoder).items():
+        p.set_data(ms.Tensor(values[name]))
+
+
 # ---- dispatch -----------------------------------------------------------------------------------------
 
 FAMILIES = {
@@ -339,9 +414,11 @@ FAMILIES = {
     "zero_dce": convert_zero_dce,
     "zero_dce_pp": convert_zero_dce,
     "espcn": convert_espcn,
+    "ktdn": convert_ktdn,
+    "srktdn": convert_ktdn,
 }
 _BY_CLASS = {"AECRNet": "aecrnet", "EDSR": "edsr", "ZeroDCE": "zero_dce", "ZeroDCEPP": "zero_dce_pp",
-             "SubPixelSR": "espcn"}  # fmt: skip
+             "SubPixelSR": "espcn", "KTDN": "ktdn", "SRKTDN": "srktdn"}  # fmt: skip
 
 
 def _family(model, net) -> str:

@@ -122,6 +122,25 @@ def test_dehazing_weights_against_the_dark_channel_prior():
         assert official_head[kind]["psnr"] > base["input"][kind]["psnr"] + 3.0
 
 
+def test_knowledge_transfer_dehazing_weights():
+    """The teacher reconstructs clear photos; KTDN and SRKTDN beat the hazy input by 3 dB in PSNR and in SSIM, and
+    the SR branch helps. Issue 13's aim, SRKTDN above the dark channel prior on non-homogeneous haze, is NOT met
+    by these weights (about 2.4 dB below): README, "Knowledge-transfer dehazing"."""
+    from course_lib import metrics
+
+    clean = [gt for _, _, gt in quality.test_sets("ktdn")["homogeneous haze"][::2]]
+    teacher = quality.restorer("ktdn_teacher", weights.load("ktdn_teacher"))
+    assert np.mean([metrics.psnr(teacher(gt), gt) for gt in clean]) > 20
+    base = quality.baselines("srktdn")["input"]
+    ktdn, srktdn = (quality.score(m, weights.load(m)) for m in ("ktdn", "srktdn"))
+    for kind in ("homogeneous haze", "non-homogeneous haze"):
+        for scores in (ktdn, srktdn):
+            assert (
+                scores[kind]["psnr"] > base[kind]["psnr"] + 3.0 and scores[kind]["ssim"] > base[kind]["ssim"]
+            )
+        assert srktdn[kind]["psnr"] > ktdn[kind]["psnr"]
+
+
 def test_efficient_hdr_merges_three_frames_on_the_command_line(tmp_path, capsys):
     """enhance takes the short, medium and long frames and writes a Radiance .hdr plus its tone map;
     evaluate --data synthetic prints PSNR-mu of the method and its baselines; a folder is one clear line."""
@@ -142,7 +161,9 @@ def test_efficient_hdr_merges_three_frames_on_the_command_line(tmp_path, capsys)
     assert "three LDR frames" in capsys.readouterr().err
     assert main(["evaluate", "efficient_hdr", "--weights", "course", "--data", "synthetic"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert "PSNR-mu" in lines[1] and {"medium frame", "exposure fusion", "efficient_hdr"} <= {l[:24].strip() for l in lines[2:]}
+    assert "PSNR-mu" in lines[1] and {"medium frame", "exposure fusion", "efficient_hdr"} <= {
+        l[:24].strip() for l in lines[2:]
+    }
     assert main(["evaluate", "efficient_hdr", "--weights", "course", "--data", str(tmp_path)]) == 2
     assert "--data synthetic" in capsys.readouterr().err
 

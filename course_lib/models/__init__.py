@@ -150,6 +150,38 @@ def _zero_dce_pp():
     return ZeroDCEPP(scale_factor=1)  # trained at full resolution; enhance at scale 12 for speed
 
 
+def _ktdn_teacher():
+    from .srktdn import ktdn_teacher
+
+    return ktdn_teacher("compact")
+
+
+def _ktdn():
+    from .srktdn import ktdn
+
+    return ktdn("compact", input_skip=True)  # course variant: learns a correction of its input
+
+
+def _srktdn():
+    from .srktdn import srktdn
+
+    return srktdn("compact", input_skip=True)
+
+
+def _teacher_loss():
+    from ..losses.transfer import teacher_loss_fn
+
+    return teacher_loss_fn()  # clear -> clear reconstruction, L1
+
+
+def _transfer_loss():
+    from .. import weights
+    from ..losses.transfer import transfer_loss_fn
+
+    # stage 2: the frozen stage-1 teacher's course weights (python data_scripts/train_course_weights.py ktdn_teacher)
+    return transfer_loss_fn(weights.load("ktdn_teacher"))
+
+
 def _zero_reference_loss(tv_weight):
     def factory():
         from ..losses.zero_reference import make_loss_fn
@@ -169,6 +201,13 @@ def _register_all() -> None:
                    "AECR-Net (CVPR 2021) dehazing, tiny width; L1 + 0.1 contrastive regularisation", pad_multiple=4),
         MethodSpec("aecrnet_dcp", _aecrnet_tiny_dcp, _l1_loss, "paired",
                    "AECR-Net tiny refining the dark channel prior's transmission (course variant), L1", pad_multiple=4),
+        MethodSpec("ktdn_teacher", _ktdn_teacher, _teacher_loss, "paired",
+                   "KTDN teacher (stage 1), compact: the KTDN network trained clear -> clear, L1", pad_multiple=32),
+        MethodSpec("ktdn", _ktdn, _transfer_loss, "paired",
+                   "KTDN (CVPRW 2020) dehazing, compact, input skip: L1 + 0.1 L1 to the frozen teacher's feature", pad_multiple=32),
+        MethodSpec("srktdn", _srktdn, _transfer_loss, "paired",
+                   "SRKTDN (CVPRW 2021): KTDN branch + RCAN branch + fusion, compact, input skip; L1 + 0.1 transfer",
+                   pad_multiple=32),
         MethodSpec("zero_dce", _zero_dce, _zero_reference_loss(200.0), "unpaired_low_light",
                    "Zero-DCE (CVPR 2020) low-light enhancement, four non-reference losses"),
         MethodSpec("zero_dce_pp", _zero_dce_pp, _zero_reference_loss(1600.0), "unpaired_low_light",

@@ -77,11 +77,20 @@ def path(method: str) -> Path:
     return file
 
 
+def read_checkpoint(file) -> dict:
+    """``{name: Parameter}`` of a ``.ckpt``, float16 entries (weights stored at half size) cast to float32."""
+    import mindspore as ms
+
+    params = ms.load_checkpoint(str(file))
+    return {name: ms.Parameter(p.astype(ms.float32), name=name) if p.dtype == ms.float16 else p
+            for name, p in params.items()}  # fmt: skip
+
+
 def load_into(net, method: str):
     """Load ``method``'s course weights into an already built ``net`` (all parameters must match)."""
     import mindspore as ms
 
-    params = ms.load_checkpoint(str(path(method)))
+    params = read_checkpoint(path(method))
     for p in net.get_parameters():
         if p.name not in params or tuple(params[p.name].shape) != tuple(p.shape):
             raise WeightsError(f"course weights of {method!r} do not fit this network (parameter {p.name})")

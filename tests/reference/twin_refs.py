@@ -11,7 +11,7 @@ Layout of ``<name>.npz``:
   ``notes``, ``weights`` ('stored' or 'seeded'), ``cases`` (below), ``dcn_offset_abs_mean`` (AECR-Net).
 * ``w:<official name>``: float32 weights when ``weights == 'stored'``. When ``'seeded'`` (the official-size
   AECR-Net: 2.6M float32 would be 10 MB), ``meta['seeded']`` = {``seed``, ``entries``: [[name, shape, scale],
-  ...], ``abs_sum``} and :func:`seeded_weights` regenerates them with NumPy alone; ``abs_sum`` (float64 sum
+  ...] (or [name, shape, scale, offset]), ``abs_sum``} and :func:`seeded_weights` regenerates them with NumPy alone; ``abs_sum`` (float64 sum
   of |w|) catches a change of NumPy's random stream.
 * ``input``: (N, 3, H, W) float32, the input of every case.
 * ``out:<case>:<output>``: the official network's outputs, computed in float64 by PyTorch, stored as float32.
@@ -54,13 +54,19 @@ class Reference:
 def seeded_weights(entries, seed: int) -> dict:
     """Regenerate seeded weights: ``uniform(-1, 1, shape) * scale`` per entry, in order, from one generator.
 
-    entries: [[official name, shape, scale], ...]; returns {name: float32 ndarray}.
+    entries: [[official name, shape, scale], ...]; an entry may carry a 4th element ``offset`` (then
+    ``offset + uniform(-1, 1, shape) * scale``, e.g. BatchNorm running variances, which must be positive);
+    three-element entries give the same values as before the offset existed. Returns {name: float32 ndarray}.
     """
     rng = np.random.default_rng(seed)
-    return {
-        name: (rng.uniform(-1.0, 1.0, size=tuple(shape)) * scale).astype(np.float32)
-        for name, shape, scale in entries
-    }
+    state = {}
+    for entry in entries:
+        name, shape, scale = entry[:3]
+        value = rng.uniform(-1.0, 1.0, size=tuple(shape)) * scale
+        if len(entry) > 3:
+            value = entry[3] + value
+        state[name] = value.astype(np.float32)
+    return state
 
 
 def names() -> list:
