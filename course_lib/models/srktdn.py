@@ -158,11 +158,7 @@ class KTDN(nn.Cell):
         y = pixel_shuffle(pixel_shuffle(ops.cat((y, f4), axis=1), 2), 2)  # full size, few channels
         y = self.enhancer(y)
         if self.has_tail:
-            y = self.tail(y)
-            if self.input_skip:
-                y = y + image
-            if self.prior_head:
-                y = invert_with_prior(image, y)
+            y = course_head(self.tail(y), image, self.input_skip, self.prior_head)
         if with_feature:
             return y, transfer
         return y
@@ -189,14 +185,25 @@ class SRKTDN(nn.Cell):
         image = x
         x = (x - self.dehaze_branch.mean) / self.dehaze_branch.std
         features, transfer = self.dehaze_branch(x, True)
-        y = self.fusion(ops.cat((features, self.sr_branch(x)), axis=1))
-        if self.input_skip:
-            y = y + image
-        if self.prior_head:
-            y = invert_with_prior(image, y)
+        y = course_head(
+            self.fusion(ops.cat((features, self.sr_branch(x)), axis=1)),
+            image,
+            self.input_skip,
+            self.prior_head,
+        )
         if with_feature:
             return y, transfer
         return y
+
+
+def course_head(y, image, input_skip, prior_head):
+    """The tail's output y as is (official), plus the input (``input_skip``), or as the prior's transmission
+    correction (``prior_head``, :func:`invert_with_prior`)."""
+    if input_skip:
+        y = y + image
+    if prior_head:
+        y = invert_with_prior(image, y)
+    return y
 
 
 def invert_with_prior(image, dt):
