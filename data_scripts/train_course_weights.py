@@ -185,7 +185,8 @@ def teacher_scores(net):
 
     restore = quality.restorer("ktdn_teacher", net)
     clean = [gt for _, _, gt in heldout.haze_homogeneous()[::2]]  # each held-out photo once
-    rows = [(metrics.psnr(restore(gt), gt), metrics.ssim(restore(gt), gt)) for gt in clean]
+    outs = [restore(gt) for gt in clean]
+    rows = [(metrics.psnr(out, gt), metrics.ssim(out, gt)) for out, gt in zip(outs, clean)]
     p, s = np.mean(rows, axis=0)
     return {"psnr": round(float(p), 3), "ssim": round(float(s), 4)}
 
