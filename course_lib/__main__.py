@@ -1,4 +1,4 @@
-"""Command line: ``python -m course_lib {train,enhance,evaluate,info}``; ``--help`` on each.
+"""Command line: ``python -m course_lib {train,enhance,evaluate,editions,info}``; ``--help`` on each.
 
 Examples::
 
@@ -7,6 +7,7 @@ Examples::
     python -m course_lib train baseline --data DIR --resume          # DIR/lq and DIR/gt, same file names
     python -m course_lib enhance baseline --weights runs/baseline/baseline.ckpt hazy.png out.png
     python -m course_lib evaluate baseline --weights runs/baseline/baseline.ckpt --data DIR
+    python -m course_lib editions --out handout --site   # student + instructor notebooks, HTML site
 
 A dataset folder ``DIR`` holds ``DIR/lq`` (degraded inputs) and ``DIR/gt`` (ground truth) with matching
 file names, the layout ``data_scripts/fetch_datasets.py`` writes. ``--data synthetic`` degrades the
@@ -306,12 +307,27 @@ def cmd_info(args) -> None:
         print(f"  {name:<14} [{spec.data_kind}{extra}] {spec.description}")
 
 
+def cmd_editions(args) -> None:
+    from .editions import write_editions
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; give a folder (it is created if missing)")
+    written = write_editions(out)
+    print(f"wrote {len(written['student'])} notebooks to {out / 'student'} and {out / 'instructor'}")
+    if args.site:
+        from .site import build_site
+
+        pages = build_site(out / "site", edition=args.site_edition)
+        print(f"wrote the site ({args.site_edition} edition): {pages[0]} and {len(pages) - 1} pages")
+
+
 # ------------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m course_lib", description=__doc__.split("\n")[0].replace("``", "")
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,enhance,evaluate,info}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,enhance,evaluate,editions,info}")
 
     def common(p, budget=True):
         p.add_argument("--device", default="auto", help="auto (default), CPU, GPU or Ascend")
@@ -366,6 +382,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(p)
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "editions", help="student and instructor notebooks (and the HTML site)",
+        description="Write DIR/student (solutions replaced by stubs) and DIR/instructor from notebooks/; "
+        "--site also writes DIR/site (static HTML with an index).",
+    )  # fmt: skip
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--site", action="store_true", help="also render the notebooks as HTML in OUT/site")
+    p.add_argument("--site-edition", choices=("student", "instructor"), default="student",
+                   help="which edition the site shows (default: student)")  # fmt: skip
+    p.set_defaults(func=cmd_editions)
 
     p = sub.add_parser(
         "info", help="versions, devices and registered methods", description="Show the set-up."
