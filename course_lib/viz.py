@@ -31,8 +31,16 @@ def show(
     cols: Optional[int] = None,
     size: float = 3.0,
     cmap: str = "gray",
+    vmin: Optional[float] = None,
+    vmax: Optional[float] = None,
+    colorbar: bool = False,
 ):
-    """A grid of images (``(H, W, 3)``, ``(3, H, W)`` or ``(H, W)``; colour clipped to [0, 1]) with titles."""
+    """A grid of images (``(H, W, 3)``, ``(3, H, W)`` or ``(H, W)``; colour clipped to [0, 1]) with titles.
+
+    Single-channel maps use ``cmap``; by default each is scaled to its own range, so two maps can look alike
+    while their values differ. Give ``vmin``/``vmax`` to put every map on one fixed range (a transmission in
+    [0, 1], say) and ``colorbar=True`` to draw the scale beside each map, so the maps read as quantities.
+    """
     import matplotlib.pyplot as plt
 
     images = list(images)
@@ -45,7 +53,9 @@ def show(
     for i, img in enumerate(images):
         ax = axes.flat[i]
         a = _display_array(img)
-        ax.imshow(a, cmap=None if a.ndim == 3 else cmap)
+        shown = ax.imshow(a, cmap=None if a.ndim == 3 else cmap, vmin=vmin, vmax=vmax)
+        if colorbar and a.ndim == 2:
+            fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04)
         title = titles[i] if titles is not None and i < len(titles) else ""
         if title:
             ax.set_title(title, fontsize=10)
@@ -168,5 +178,72 @@ def plot_curves(
         ax.plot(xs, ys, label=name)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def trace_blocks(net, input_shape: Sequence[int]) -> list:
+    """Run ``net`` once on zeros of ``input_shape`` (PyNative, forward hooks on its direct children, and on
+    the members of a child ``CellList``) and
+    return, in call order, one dict per child call: ``name``, ``kind`` (class), ``shape`` (first output's
+    shape) and ``params`` (the child's parameter count). A child called twice appears twice."""
+    import mindspore as ms
+
+    calls = []
+
+    def hook(name):
+        def record(cell, args, output):
+            first = output[0] if isinstance(output, (tuple, list)) else output
+            params = sum(int(np.prod(p.shape)) for p in cell.get_parameters())
+            calls.append({"name": name, "kind": type(cell).__name__, "shape": tuple(first.shape), "params": params})
+
+        return record
+
+    mode = ms.get_context("mode")
+    ms.set_context(mode=ms.PYNATIVE_MODE)
+    children = []
+    for name, cell in net.name_cells().items():
+        if isinstance(cell, ms.nn.CellList):  # a list is never called itself: hook its members
+            children += [(f"{name}.{k}", sub) for k, sub in cell.name_cells().items()]
+        else:
+            children.append((name, cell))
+    handles = [cell.register_forward_hook(hook(name)) for name, cell in children]
+    try:
+        net(ms.Tensor(np.zeros(input_shape, np.float32)))
+    finally:
+        for h in handles:
+            h.remove()
+        ms.set_context(mode=mode)
+    return calls
+
+
+def architecture(net, input_shape: Sequence[int], title: str = "", per_row: int = 6):
+    """A block diagram of ``net`` drawn from the network itself (:func:`trace_blocks`): one box per call of
+    a direct child, in the order the forward pass calls them, with its class, output shape (C, H, W) and
+    parameter count; arrows follow the call order (skip connections inside ``construct`` are not drawn).
+    It cannot drift from the code: change the network and the diagram changes."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    calls = trace_blocks(net, input_shape)
+    rows = (len(calls) + per_row - 1) // per_row
+    fig, ax = plt.subplots(figsize=(2.3 * min(per_row, len(calls)), 1.6 * rows + 0.4), dpi=DPI)
+    ax.set_xlim(0, min(per_row, len(calls)))
+    ax.set_ylim(-rows, 0.15)
+    ax.axis("off")
+    for k, c in enumerate(calls):
+        x, y = k % per_row, -(k // per_row)
+        shape = "x".join(str(s) for s in c["shape"][1:])
+        text = f"{c['name']}\n{c['kind']}\n{shape}\n{c['params']:,} params"
+        ax.add_patch(FancyBboxPatch((x + 0.08, y - 0.85), 0.84, 0.75, boxstyle="round,pad=0.02",
+                                    fc="#e8f0fb", ec="#36c"))  # fmt: skip
+        ax.text(x + 0.5, y - 0.475, text, ha="center", va="center", fontsize=7.5)
+        if k + 1 < len(calls):
+            if (k + 1) % per_row:
+                ax.annotate("", (x + 1.08, y - 0.475), (x + 0.92, y - 0.475), arrowprops={"arrowstyle": "->"})
+            else:
+                ax.annotate("", (0.5, y - 1.1), (x + 0.5, y - 0.85), arrowprops={"arrowstyle": "->", "color": "#888"})
+    total = sum(int(np.prod(p.shape)) for p in net.get_parameters())
+    ax.set_title(f"{title or type(net).__name__}: input {tuple(input_shape)}, {total:,} parameters", fontsize=10)
     fig.tight_layout()
     return fig

@@ -120,7 +120,7 @@ def check_function(
     if random_case is not None:
         rng = np.random.default_rng(seed)
         all_cases += [random_case(rng) for _ in range(n_random)]
-    verdict = Verdict(True, f"{name} matches the reference on {len(all_cases)} cases")
+    worst = 0.0
     for number, case in enumerate(all_cases, 1):
         copies = [np.copy(c) if isinstance(c, np.ndarray) else c for c in case]
         try:
@@ -134,7 +134,8 @@ def check_function(
                 False, f"{name} raised {type(err).__name__}: {err} (line {where.lineno}) on case {number}"
             )
             break
-        problem = diagnose(actual, reference_fn(*case), rtol=rtol, atol=atol)
+        expected = reference_fn(*case)
+        problem = diagnose(actual, expected, rtol=rtol, atol=atol)
         if problem:
             for explanation, mistake_fn in (known_mistakes or {}).items():
                 if diagnose(actual, mistake_fn(*case), rtol=rtol, atol=atol) is None:
@@ -142,6 +143,11 @@ def check_function(
                     break
             verdict = Verdict(False, f"{name}, case {number}: {problem}")
             break
+        worst = max(worst, relative_error(actual, expected))
+    else:
+        verdict = Verdict(
+            True, f"{name} matches the reference on {len(all_cases)} cases (largest relative error {worst:.1e})"
+        )
     if not quiet:
         print(verdict)
     return verdict
@@ -203,7 +209,7 @@ def gradient_check(
     else:
         v = Verdict(
             True,
-            f"gradient agrees with finite differences at {len(points)} points (max error {err.max():.2g})",
+            f"gradient agrees with finite differences at {len(points)} point{'s' if len(points) > 1 else ''} (max error {err.max():.2g})",
         )
     if not quiet:
         print(v)

@@ -59,7 +59,12 @@ def check_channel_attention(student_fn) -> Verdict:
     def weights_only(x, w1, b1, w2, b2):
         return channel_attention_reference(x, w1, b1, w2, b2) / x
 
+    def per_pixel(x, w1, b1, w2, b2):
+        return x * _sigmoid(_conv1x1(np.maximum(_conv1x1(x, w1, b1), 0), w2, b2))
+
     mistakes = {
+        "average over H and W first (the squeeze): one weight per channel, the same at every pixel; "
+        "a weight per pixel is pixel attention": per_pixel,
         "the squeeze is global AVERAGE pooling (x.mean over H and W), not max pooling": max_pool,
         "the attention must go through a sigmoid, so each channel weight lies in (0, 1)": no_sigmoid,
         "return the re-weighted features x * CA, not only the (N, C, 1, 1) weights": weights_only,

@@ -72,8 +72,11 @@ def check_psnr_mu(student_fn) -> Verdict:
         "you compared linear values: PSNR-mu compares the mu-law tone maps, where highlights are compressed": linear,
         "divide the logarithm by log(1 + mu), so that the tone map stays in [0, 1]": natural_log_base,
     }
-    with np.errstate(invalid="ignore", divide="ignore"):
-        first = student_fn(*[np.copy(a) for a in fixed[0]])
+    try:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            first = student_fn(*[np.copy(a) for a in fixed[0]])
+    except NotImplementedError:  # check_function says "not written yet"
+        first = None
     if first is not None and np.ndim(first) == 0 and not np.isfinite(first):
         verdict = Verdict(False, f"PSNR-mu, case 1: the result is {first}: {next(iter(mistakes))}")
         print(verdict)
