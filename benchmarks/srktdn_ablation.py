@@ -3,7 +3,8 @@
     python benchmarks/srktdn_ablation.py                      # the recipe's steps; about 25 minutes on 2 cores
     python benchmarks/srktdn_ablation.py --json docs/srktdn_ablation.json
     python benchmarks/srktdn_ablation.py --steps 20           # a smoke test
-    python benchmarks/srktdn_ablation.py --only prior --steps 300 --lr 1e-3   # the prior-head probe (README)
+    python benchmarks/srktdn_ablation.py --only prior --steps 400                 # the prior-head probes (README)
+    python benchmarks/srktdn_ablation.py --only prior --steps 400 --patch 96 --batch 8 --grad-clip 0
 
 Four compact students, each trained by the course recipe's settings for ``ktdn`` / ``srktdn``
 (``data_scripts/train_course_weights.py``: same photos, same synthetic haze, same seed, same steps, same
@@ -15,7 +16,7 @@ hazy input and the dark channel prior (:func:`course_lib.quality.baselines`). Ch
 ``runs/ablation/``: a stopped run resumes.
 
 ``--only prior`` trains one more variant instead: compact KTDN with the prior head (``ktdn(prior_head=True)``:
-the dark channel prior's transmission corrected per colour, the scattering model inverted), L1 + transfer.
+a learned correction added to the dark channel prior's recovered image), L1 + transfer.
 """
 
 import argparse
@@ -65,7 +66,8 @@ def train_variant(method, transfer, photos, steps, runs, lr=None):
     t0 = time.perf_counter()
     fit(net, loss, recipe_script.make_data(spec, photos, recipe), steps=steps, lr=lr or recipe["lr"],
         batch_size=recipe["batch"], grad_clip=recipe.get("grad_clip"),
-        ckpt_dir=runs / f"{method}{'_prior' if prior else ''}_{'transfer' if transfer else 'l1'}_{steps}",
+        ckpt_dir=runs / (f"{method}{'_prior' if prior else ''}_{'transfer' if transfer else 'l1'}_{steps}"
+                         f"_p{recipe['patch']}b{recipe['batch']}lr{lr or recipe['lr']}c{recipe.get('grad_clip')}"),
         ckpt_every=250, resume=True,
         progress=True)  # fmt: skip
     ms.set_context(mode=ms.PYNATIVE_MODE)
@@ -81,13 +83,21 @@ def main(argv=None):
     parser.add_argument("--runs", type=Path, default=REPO / "runs" / "ablation")
     parser.add_argument("--only", choices=["ablation", "prior"], default="ablation")
     parser.add_argument("--lr", type=float, default=None, help="default: the recipe's")
+    parser.add_argument("--patch", type=int, default=None, help="crop side; default: the recipe's")
+    parser.add_argument("--batch", type=int, default=None, help="default: the recipe's")
+    parser.add_argument("--grad-clip", type=float, default=None, help="0: none; default: the recipe's")
     args = parser.parse_args(argv)
+    for method in ("ktdn", "srktdn"):  # overrides of the recipe, for probes
+        overrides = {"patch": args.patch, "batch": args.batch, "grad_clip": args.grad_clip}
+        recipe_script.RECIPES[method].update({k: (v or None) if k == "grad_clip" else v
+                                              for k, v in overrides.items() if v is not None})  # fmt: skip
     photos, _ = recipe_script.training_photos(None)
     rows = {name: by_set for name, by_set in quality.baselines("ktdn").items()}
     minutes = {}
     for name, (method, transfer) in (VARIANTS if args.only == "ablation" else PRIOR).items():
         steps = args.steps or recipe_script.RECIPES[method.replace("_prior", "")]["steps"]
-        if transfer and steps == weights.manifest().get(method, {}).get("steps"):
+        as_recipe = args.lr is None and args.patch is None and args.batch is None and args.grad_clip is None
+        if transfer and as_recipe and steps == weights.manifest().get(method, {}).get("steps"):
             rows[name] = weights.manifest()[method]["scores"]  # the recipe's run itself
             minutes[name] = round(weights.manifest()[method]["train_seconds_total"] / 60, 1)
             continue
@@ -100,7 +110,9 @@ def main(argv=None):
     for name, by_set in rows.items():
         cells = " | ".join(f"{by_set[s]['psnr']:.2f} / {by_set[s]['ssim']:.3f}" for s in sets)
         print(f"| {name} | {cells} | {minutes.get(name, '')} |")
-    result = {"steps": {m: args.steps or recipe_script.RECIPES[m]["steps"] for m in ("ktdn", "srktdn")},
+    result = {"students": "prior_head=True (the registry's), recipes: "
+              + json.dumps({m: recipe_script.RECIPES[m] for m in ("ktdn", "srktdn")}),
+              "steps": {m: args.steps or recipe_script.RECIPES[m]["steps"] for m in ("ktdn", "srktdn")},
               "lr": args.lr,
               "scores": rows, "train_minutes": minutes, "machine": recipe_script.machine(),
               "date": time.strftime("%Y-%m-%d")}  # fmt: skip

@@ -159,13 +159,13 @@ def _ktdn_teacher():
 def _ktdn():
     from .srktdn import ktdn
 
-    return ktdn("compact", input_skip=True)  # course variant: learns a correction of its input
+    return ktdn("compact", prior_head=True)  # course variant: learns a correction of the dark channel prior
 
 
 def _srktdn():
     from .srktdn import srktdn
 
-    return srktdn("compact", input_skip=True)
+    return srktdn("compact", prior_head=True)
 
 
 def _teacher_loss():
