@@ -3,13 +3,15 @@
 * :func:`os_error_boundary`: an ``OSError`` (a read-only folder, a path under a file, a full disk) becomes the
   script's own error, one line that names the path and the fix with the script's folder option (``--root``,
   ``--dir``, ``--out``, ``--cache``);
-* :func:`receive`: an HTTP body into an open file, refusing a transfer that breaks off or ends short.
+* :func:`receive`: an HTTP body into an open file, refusing a transfer that breaks off or ends short;
+* :func:`sha256_of`: the hex SHA-256 of a file, read in chunks (every download is checked against a pinned one).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import http.client
 import urllib.request
 
@@ -63,3 +65,12 @@ def receive(url: str, out, error_class: type, fix: str, chunk: int = 1 << 20) ->
     if length and length.isdigit() and done != int(length):
         raise error_class(f"the download of {url} stopped after {done} of {length} bytes; {fix}")
     return done
+
+
+def sha256_of(path, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of the file at ``path``, read ``chunk`` bytes at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()

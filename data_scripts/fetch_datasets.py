@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import http.client
 import lzma
 import os
@@ -47,7 +46,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the scripts' shared helpers
-from _shared import os_error_boundary  # noqa: E402
+from _shared import os_error_boundary, sha256_of  # noqa: E402
 
 CHUNK = 1 << 20
 
@@ -191,13 +190,6 @@ DATASETS: Dict[str, Dataset] = {
     ),
 }
 
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _progress(done: int, total: Optional[int], name: str) -> None:

@@ -27,14 +27,13 @@ commits e0f4adc and 09f202b).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the scripts' shared helpers
-from _shared import os_error_boundary, receive  # noqa: E402
+from _shared import os_error_boundary, receive, sha256_of  # noqa: E402
 
 LICENCE = "CC BY-NC 4.0 (non-commercial use only); not shipped with the course"
 
@@ -73,14 +72,6 @@ def default_dir() -> Path:
     """``$COURSE_WEIGHTS_DIR`` or ``~/.cache/course_lib/weights``."""
     return Path(os.environ.get("COURSE_WEIGHTS_DIR") or Path.home() / ".cache" / "course_lib" / "weights")
 
-
-def sha256_of(path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify(path, expected_sha256: str) -> Path:

