@@ -36,6 +36,11 @@ class Verdict:
     def __str__(self) -> str:
         return ("PASS: " if self.passed else "NOT YET: ") + self.message
 
+    def _ipython_display_(self) -> None:
+        # As a cell's last value it shows nothing: the checker has printed it. (A trailing ';' is not enough:
+        # nbval executes cells without storing history, and IPython then ignores the semicolon.)
+        pass
+
 
 def as_array(x: Any) -> Optional[np.ndarray]:
     """NumPy view of a NumPy array, MindSpore tensor, number or nested list; None stays None."""
