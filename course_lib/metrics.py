@@ -25,7 +25,7 @@ network once on a zero input. Cells that compute with functional ops can report 
 from __future__ import annotations
 
 import math
-from typing import Any, Tuple
+from typing import Any, Sequence, Tuple
 
 import numpy as np
 from scipy import ndimage
@@ -191,6 +191,23 @@ def _layer_macs(cell: Any, inputs: tuple, output: Any) -> int:
     return 0
 
 
+def run_hooked(net: Any, input_shape: Sequence[int], hooks: list) -> None:
+    """Run ``net`` once on zeros of ``input_shape`` in PyNative mode with forward ``hooks`` attached, given as
+    ``[(cell, fn(cell, inputs, output)), ...]``; the hooks and the previous mode are restored afterwards.
+    What :func:`count_macs` and ``viz.trace_blocks`` measure a network with."""
+    import mindspore as ms
+
+    previous_mode = ms.get_context("mode")
+    ms.set_context(mode=ms.PYNATIVE_MODE)
+    handles = [cell.register_forward_hook(fn) for cell, fn in hooks]
+    try:
+        net(ms.Tensor(np.zeros(tuple(input_shape), np.float32)))
+    finally:
+        for h in handles:
+            h.remove()
+        ms.set_context(mode=previous_mode)
+
+
 def count_macs(net: Any, input_shape: tuple) -> int:
     """Multiply-accumulates of one forward pass on a zero input of ``input_shape`` (e.g. ``(1, 3, H, W)``).
 
@@ -198,30 +215,22 @@ def count_macs(net: Any, input_shape: tuple) -> int:
     with a ``macs(inputs, output)`` method (whose children are then not visited). A cell applied several
     times (shared weights) is counted at every application. Runs in PyNative mode.
     """
-    import mindspore as ms
     from mindspore import nn
 
     counted = (nn.Conv2d, nn.Conv2dTranspose, nn.Dense)
     total = [0]
-    handles = []
+    hooked = []
 
     def hook(cell, inputs, output):
         total[0] += _layer_macs(cell, inputs, output)
 
     def attach(cell):
         if isinstance(cell, counted) or (hasattr(cell, "macs") and callable(cell.macs)):
-            handles.append(cell.register_forward_hook(hook))
+            hooked.append((cell, hook))
             return
         for child in cell.cells():
             attach(child)
 
-    previous_mode = ms.get_context("mode")
-    ms.set_context(mode=ms.PYNATIVE_MODE)
     attach(net)
-    try:
-        net(ms.Tensor(np.zeros(input_shape, np.float32)))
-    finally:
-        for h in handles:
-            h.remove()
-        ms.set_context(mode=previous_mode)
+    run_hooked(net, input_shape, hooked)
     return int(total[0])

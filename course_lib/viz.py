@@ -189,6 +189,8 @@ def trace_blocks(net, input_shape: Sequence[int]) -> list:
     shape) and ``params`` (the child's parameter count). A child called twice appears twice."""
     import mindspore as ms
 
+    from .metrics import run_hooked
+
     calls = []
 
     def hook(name):
@@ -199,21 +201,13 @@ def trace_blocks(net, input_shape: Sequence[int]) -> list:
 
         return record
 
-    mode = ms.get_context("mode")
-    ms.set_context(mode=ms.PYNATIVE_MODE)
     children = []
     for name, cell in net.name_cells().items():
         if isinstance(cell, ms.nn.CellList):  # a list is never called itself: hook its members
             children += [(f"{name}.{k}", sub) for k, sub in cell.name_cells().items()]
         else:
             children.append((name, cell))
-    handles = [cell.register_forward_hook(hook(name)) for name, cell in children]
-    try:
-        net(ms.Tensor(np.zeros(input_shape, np.float32)))
-    finally:
-        for h in handles:
-            h.remove()
-        ms.set_context(mode=mode)
+    run_hooked(net, input_shape, [(cell, hook(name)) for name, cell in children])
     return calls
 
 
