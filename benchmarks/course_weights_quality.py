@@ -8,7 +8,7 @@ Scores come from :mod:`course_lib.quality` on :mod:`course_lib.data.heldout` (co
 pixels, never trained on), measured now from the weights in ``course_lib/weights`` (SHA-256 checked). The
 classical baselines run on the same images. ``--official-dir`` adds the official Zero-DCE / Zero-DCE++
 weights (``zero_dce_official/Epoch99.pth``, ``zero_dce_pp_official/Epoch99.pth``; not shipped, CC BY-NC).
-Rows that need a second training run (CSD's student trained alone) are read from the manifest, where the
+Rows that need a second training run (CSD's and EfficientHDR's students trained alone) are read from the manifest, where the
 recipe measured them. Prints a markdown table; ``--json`` writes the numbers.
 """
 
@@ -41,8 +41,8 @@ def rows_for(method, official_dir=None):
     else:
         rows += [(f"{method} course weights", name, s) for name, s in quality.score(method, net).items()]
     entry = weights.manifest()[method]
-    for name, s in entry.get("student_alone", {}).get("width 0.25", {}).items():
-        rows.append(("width 0.25 student trained alone (recipe, same steps)", name, s))
+    for key, by_set in entry.get("student_alone", {}).items():  # e.g. "width 0.25", "without distillation"
+        rows += [(f"{method} student trained alone, {key} (recipe, same steps)", name, s) for name, s in by_set.items()]
     if official_dir and method in ("zero_dce", "zero_dce_pp"):
         from course_lib.models.zero_dce import load_official
 

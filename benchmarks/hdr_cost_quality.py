@@ -27,7 +27,8 @@ NETWORKS = {
     "EfficientHDR track 1": (lambda: EfficientHDR(1), None),
     "EfficientHDR track 2": (lambda: EfficientHDR(2), None),
     "EfficientHDR teacher (plain convs)": (lambda: EfficientHDR("teacher"), None),
-    "EfficientHDR course": (lambda: EfficientHDR("course"), "efficient_hdr"),
+    "EfficientHDR course teacher (plain convs)": (lambda: EfficientHDR("course_teacher"), "efficient_hdr_teacher"),
+    "EfficientHDR course (distilled)": (lambda: EfficientHDR("course"), "efficient_hdr"),
 }
 
 

@@ -78,16 +78,27 @@ def open_data(source: str, spec, budget, *, train: bool, seed: int = 0):
 
 
 def _open_hdr_data(source: str, budget, *, train: bool, seed: int):
-    """Synthetic brackets ``(frames (9, h, w), hdr (3, h, w))`` from the bundled photos (course_lib.data.hdr)."""
+    """``(frames (9, h, w), hdr (3, h, w))`` examples: synthetic brackets from the bundled photos
+    (course_lib.data.hdr), or a real set's folder (Kalantari 2017, NTIRE 2022: course_lib.data.hdr_sets)."""
     from .data import heldout_images, train_images
     from .data.degrade import modcrop
     from .data.hdr import SyntheticBrackets
+    from .data.hdr_sets import HDRSceneFolder
 
     if source != "synthetic":
-        raise UsageError(
-            f"--data {source}: HDR methods train and evaluate on --data synthetic (brackets made from photos); "
-            "real HDR sets (Kalantari 2017, NTIRE 2022) are read by course_lib.data.hdr in Python"
-        )
+        if not Path(source).is_dir():
+            raise UsageError(
+                f"--data {source}: no such folder; give 'synthetic' or a folder of Kalantari or NTIRE HDR scenes "
+                "(python data_scripts/fetch_datasets.py kalantari-test)"
+            )
+        try:
+            scenes = HDRSceneFolder(source, patch=budget.patch if train else None, seed=seed, augment=train)
+        except ValueError as err:
+            raise UsageError(f"--data {source}: {err}; or give --data synthetic") from None
+        if scenes.skipped:
+            print(f"note: {len(scenes.skipped)} scene(s) shot at other exposures skipped: "
+                  f"{', '.join(scenes.skipped[:5])}{' ...' if len(scenes.skipped) > 5 else ''}", file=sys.stderr)  # fmt: skip
+        return scenes
     photos = train_images(budget.demo_size, budget.num_images) if train else heldout_images(budget.demo_size)
     return SyntheticBrackets([modcrop(p, 16) for p in photos], patch=budget.patch if train else None, seed=seed,
                              augment=train)  # fmt: skip
@@ -341,7 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("method", help="registered method name (python -m course_lib info lists them)")
     p.add_argument(
-        "--data", default="synthetic", help="'synthetic' (bundled photos) or a folder DIR with DIR/lq, DIR/gt"
+        "--data", default="synthetic",
+        help="'synthetic' (bundled photos) or a folder DIR with DIR/lq, DIR/gt (HDR methods: Kalantari or NTIRE scenes)",
     )
     p.add_argument("--steps", type=int, default=None, help="optimisation steps (default: the budget's)")
     p.add_argument("--batch", type=int, default=None, help="global batch size (default: the budget's)")
@@ -378,7 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--weights", required=True, help="'course', a MindSpore .ckpt, or an official PyTorch .pth"
     )
     p.add_argument(
-        "--data", required=True, help="folder DIR with DIR/lq and DIR/gt, or 'synthetic' (held-out photos)"
+        "--data", required=True,
+        help="folder DIR with DIR/lq and DIR/gt (HDR methods: a folder of Kalantari or NTIRE scenes from "
+        "data_scripts/fetch_datasets.py), or 'synthetic' (held-out photos)",
     )
     common(p)
     p.set_defaults(func=cmd_evaluate)

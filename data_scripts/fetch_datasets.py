@@ -7,7 +7,9 @@ For users with internet (tests and notebooks never need it). Each dataset ends u
 
 Downloads resume where they stopped (HTTP Range), show progress, and are checked against the size and
 SHA-256 where the publishers give them (DIV2K through TensorFlow Datasets' list; the others publish none,
-which the script says). A download keeps its ``.part`` name until it has all the bytes the server announced
+which the script says). HDR sets (Kalantari 2017, NTIRE 2021/2022) keep their published scene layout under
+``ROOT/NAME/SPLIT/`` and are read by ``course_lib.data.hdr_sets.HDRSceneFolder``; NTIRE's data need a
+CodaLab registration, so its archives are given with ``--archive FILE``. A download keeps its ``.part`` name until it has all the bytes the server announced
 and passes those checks; an archive without a published checksum must instead open and read to its end.
 Every archive, including one already in ``ROOT/_downloads`` (downloaded earlier or by hand), is checked
 again before each extraction. Extraction refuses any archive member that would land outside the target
@@ -97,6 +99,9 @@ class Dataset:
     remotes: List[Remote]
     splits: Dict[str, tuple]
     key: Callable[[str], str] = field(default=lambda stem: stem)
+    # HDR sets keep their scenes as published: lay_out_hdr(extracted, out / split) instead of lq/gt pairs
+    hdr_split: Optional[str] = None
+    by_hand: Optional[str] = None  # where to get archives that cannot be downloaded (then: --archive FILE)
 
 
 def _strip_scale(stem: str) -> str:
@@ -108,6 +113,7 @@ def _first_number(stem: str) -> str:
 
 
 DIV2K = "https://data.vision.ee.ethz.ch/cvl/DIV2K/"
+SIG17 = "https://cseweb.ucsd.edu/~viscomp/projects/SIG17HDR/PaperData/"
 DATASETS: Dict[str, Dataset] = {
     "div2k-valid-x2": Dataset(
         "DIV2K validation (100 images, 2K), bicubic x2 LR (Agustsson & Timofte 2017; academic use)",
@@ -188,8 +194,54 @@ DATASETS: Dict[str, Dataset] = {
             "test": ("**/eval15/low/*.png", "**/eval15/high/*.png"),
         },
     ),
+    "kalantari-test": Dataset(
+        "Kalantari & Ramamoorthi SIGGRAPH 2017 HDR test set (15 dynamic scenes, 3 exposures + HDR; "
+        "no checksum published)",
+        [Remote(SIG17 + "SIGGRAPH17_HDR_Testset.zip")],
+        {},
+        hdr_split="test",
+    ),
+    "kalantari-train": Dataset(
+        "Kalantari & Ramamoorthi SIGGRAPH 2017 HDR training set (74 dynamic scenes; no checksum published)",
+        [Remote(SIG17 + "SIGGRAPH17_HDR_Trainingset.zip")],
+        {},
+        hdr_split="train",
+    ),
+    "ntire2022-hdr": Dataset(
+        "NTIRE 2021/2022 HDR challenge frames (Perez-Pellitero et al.; 1,494 training, 60 validation); "
+        "behind CodaLab registration: --archive FILE",
+        [],
+        {},
+        hdr_split="all",
+        by_hand="the NTIRE HDR data sit behind a CodaLab registration (competitions.codalab.org, NTIRE 2021 "
+        "multi-frame HDR, or codalab.lisn.upsaclay.fr for 2022): download the training or validation zip there, "
+        "then run: python data_scripts/fetch_datasets.py ntire2022-hdr --archive FILE.zip",
+    ),
 }
 
+
+@_os_errors()
+def lay_out_hdr(extracted: Path, out: Path) -> int:
+    """Copy every HDR scene found under ``extracted`` to ``out``; return the number of scenes.
+
+    Kalantari: each folder with ``exposure.txt`` is copied whole to ``out/<its path, '/' -> '_'>``.
+    NTIRE: every ``KEY_gt.png`` is copied with its ``KEY_*`` siblings into ``out``.
+    ``course_lib.data.hdr_sets.HDRSceneFolder(out)`` reads both."""
+    count = 0
+    for exp in sorted(extracted.rglob("exposure.txt")):
+        name = "_".join(exp.parent.relative_to(extracted).parts) or "scene"
+        shutil.copytree(exp.parent, out / name, dirs_exist_ok=True)
+        count += 1
+    for gt in sorted(extracted.rglob("*_gt.png")):
+        key = gt.name[: -len("_gt.png")]
+        out.mkdir(parents=True, exist_ok=True)
+        for f in gt.parent.glob(f"{key}_*"):
+            shutil.copyfile(f, out / f.name)
+        count += 1
+    if not count:
+        found = sorted(str(p.relative_to(extracted)) for p in extracted.rglob("*") if p.is_dir())[:10]
+        raise FetchError(f"no HDR scenes (folders with exposure.txt, or *_gt.png files) found; folders: {found}")
+    return count
 
 
 def _progress(done: int, total: Optional[int], name: str) -> None:
@@ -404,20 +456,35 @@ def lay_out(dataset: Dataset, extracted: Path, out: Path) -> Dict[str, int]:
     return counts
 
 
-def fetch(name: str, root: Path) -> Dict[str, int]:
+def fetch(name: str, root: Path, archives: Optional[List[Path]] = None) -> Dict[str, int]:
     """Download, verify, extract and lay out dataset ``name`` under ``root/name``.
 
     Every archive is verified (:func:`download`) before it is extracted, also one already in
-    ``root/_downloads``. Raises :class:`FetchError` for anything that goes wrong."""
+    ``root/_downloads``. ``archives``: local archive files to use instead of the downloads (for sets
+    behind a registration, such as NTIRE's), checked as complete archives. Raises :class:`FetchError` for
+    anything that goes wrong."""
     if name not in DATASETS:
         raise FetchError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
     dataset = DATASETS[name]
     downloads = root / "_downloads"
     extracted = root / "_extracted" / name
-    for remote in dataset.remotes:
-        safe_extract(download(remote, downloads), extracted)
-    counts = lay_out(dataset, extracted, root / name)
-    print(f"{name}: " + ", ".join(f"{split} {n} pairs" for split, n in counts.items()) + f" in {root / name}")
+    if archives:
+        for archive in archives:
+            if not archive.is_file():
+                raise FetchError(f"--archive {archive}: no such file; give the archive you downloaded")
+            _check_archive(archive, archive.name)
+            safe_extract(archive, extracted)
+    elif dataset.by_hand:
+        raise FetchError(f"{name}: {dataset.by_hand}")
+    else:
+        for remote in dataset.remotes:
+            safe_extract(download(remote, downloads), extracted)
+    if dataset.hdr_split:
+        counts = {dataset.hdr_split: lay_out_hdr(extracted, root / name / dataset.hdr_split)}
+        unit = "scenes"
+    else:
+        counts, unit = lay_out(dataset, extracted, root / name), "pairs"
+    print(f"{name}: " + ", ".join(f"{split} {n} {unit}" for split, n in counts.items()) + f" in {root / name}")
     return counts
 
 
@@ -428,6 +495,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         "--root", type=Path, default=Path("datasets"), help="where to put them (default ./datasets)"
     )
     parser.add_argument("--list", action="store_true", help="list the datasets and exit")
+    parser.add_argument(
+        "--archive", type=Path, nargs="+", default=None,
+        help="archives downloaded by hand (sets behind a registration, e.g. ntire2022-hdr)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.list or not args.names:
         for key, d in DATASETS.items():
@@ -435,7 +506,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0
     try:
         for name in args.names:
-            fetch(name, args.root.expanduser())
+            fetch(name, args.root.expanduser(), [a.expanduser() for a in args.archive or []])
     except FetchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

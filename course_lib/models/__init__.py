@@ -95,6 +95,21 @@ def _efficient_hdr_course():
     return BracketInput(EfficientHDR("course"))
 
 
+def _efficient_hdr_teacher():
+    from .hdr import EfficientHDR
+    from .hdr_bracket import BracketInput
+
+    return BracketInput(EfficientHDR("course_teacher"))
+
+
+def _hdr_distill_loss():
+    from .. import weights
+    from ..losses.hdr import hdr_distill_loss_fn
+
+    # the frozen teacher's course weights (python data_scripts/train_course_weights.py efficient_hdr_teacher)
+    return hdr_distill_loss_fn(weights.load("efficient_hdr_teacher"))
+
+
 def _ahdrnet():
     from .hdr import AHDRNet
     from .hdr_bracket import BracketInput
@@ -220,6 +235,9 @@ def _register_all() -> None:
                    "CSD (IJCAI 2021): slimmable EDSR x2, L1 student + L1 teacher + contrastive", scale=2),
         MethodSpec("efficient_hdr", _efficient_hdr_course, _hdr_loss, "hdr",
                    "Efficient HDR (NTIRE 2022 winner's design), course width: 3 exposures -> HDR, mu-law L1",
+                   pad_multiple=16),
+        MethodSpec("efficient_hdr_teacher", _efficient_hdr_teacher, _hdr_loss, "hdr",
+                   "Efficient HDR distillation teacher, course size: plain 3x3 convs, 48 channels, 3 RFDBs, mu-law L1",
                    pad_multiple=16),
         MethodSpec("ahdrnet", _ahdrnet, _hdr_loss, "hdr",
                    "AHDRNet (CVPR 2019) multi-exposure HDR, official width (1.44 M parameters), mu-law L1"),
