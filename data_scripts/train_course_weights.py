@@ -161,6 +161,8 @@ ALONE = {"csd": ("width 0.25", 0.25), "efficient_hdr": ("without distillation", 
 def student_alone(method, photos, run_root, recipe):
     """The comparison run: CSD's 0.25 student trained alone (L1 at width 0.25), or the HDR student without
     its teacher (the registry's mu-law L1); same init, steps and batches. Returns {key: held-out scores}."""
+    import mindspore as ms
+
     from course_lib import device, quality, weights
     from course_lib.losses.distill import width_l1_loss_fn
     from course_lib.models import get_method
@@ -175,8 +177,6 @@ def student_alone(method, photos, run_root, recipe):
     fit(net, loss_fn, make_data(spec, photos, recipe), steps=recipe["steps"], lr=recipe["lr"],
         batch_size=recipe["batch"], grad_clip=recipe.get("grad_clip"), ckpt_dir=run_root / f"{method}_student_alone",
         ckpt_every=250, resume=True, progress=True)  # fmt: skip
-    import mindspore as ms
-
     ms.set_context(mode=ms.PYNATIVE_MODE)
     return {key: quality.score(method, net, **({"width_mult": width} if width else {}))}
 

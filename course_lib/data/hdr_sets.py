@@ -36,7 +36,7 @@ import numpy as np
 from .datasets import _PairSource
 from .hdr import EVS
 from .hdr_io import load_hdr
-from .images import ImageError
+from .images import ImageError, load_image
 
 NTIRE_GAMMA = 2.24  # the NTIRE HDR starter kit's encoding of the ground truth
 
@@ -67,12 +67,6 @@ def read_png16(path: Path) -> np.ndarray:
     if planes < 3:
         raise ImageError(f"{path}: expected an RGB PNG, got {planes} channel(s)")
     return a.reshape(height, width, planes)[..., :3]
-
-
-def _read_png8(path: Path) -> np.ndarray:
-    from .images import load_image
-
-    return load_image(path)
 
 
 def _relative_evs(ev, source: Path) -> Tuple[float, ...]:
@@ -107,7 +101,7 @@ def ntire_scene(folder: Path, key: str) -> Tuple[np.ndarray, np.ndarray]:
     """NTIRE frame ``key`` (e.g. '0001') in ``folder`` -> ``(frames (H, W, 9), hdr (H, W, 3))``, course units."""
     folder = Path(folder)
     align = float(np.load(folder / f"{key}_alignratio.npy", allow_pickle=False))
-    frames = np.concatenate([_read_png8(folder / f"{key}_{n}.png") for n in ("short", "medium", "long")], -1)
+    frames = np.concatenate([load_image(folder / f"{key}_{n}.png") for n in ("short", "medium", "long")], -1)
     hdr_medium_units = (read_png16(folder / f"{key}_gt.png").astype(np.float64) / align) ** NTIRE_GAMMA
     return frames, (hdr_medium_units * 2.0 ** ntire_evs(folder, key)[0]).astype(np.float32)
 
