@@ -1,13 +1,14 @@
 """What limits CSD's 0.25 student on this machine: its width, its steps, or the shared training?
 
-    python benchmarks/csd_student_capacity.py design --feat 64        # ~21 CPU minutes (2-core EPYC)
+    python benchmarks/csd_student_capacity.py design --feat 64 --steps 800   # ~21 CPU minutes (2-core EPYC)
     python benchmarks/csd_student_capacity.py alone --feat 32 --steps 8000   # ~3 CPU minutes
 
 ``design --feat F`` repeats the course recipe of ``csd`` (``data_scripts/train_course_weights.py``) with an
 EDSR-small of F channels instead of 32 (F = 64: the MindSpore port's width, so the student has 16
 channels): the teacher is first trained alone with L1 at full width by the ``edsr`` recipe (2,500 steps, as
-the paper starts CSD from a trained EDSR), then CSD runs 800 steps from it, and the same student trained
-alone (L1 at width 0.25) runs 800 steps from the same start. ``alone --feat F --steps N`` trains only that
+the paper starts CSD from a trained EDSR), then CSD runs N steps from it (``--steps``, default 800: the
+recipe's 8,000 CSD steps of a 64-channel network would take hours here), and the same student trained
+alone (L1 at width 0.25) runs N steps from the same start. ``alone --feat F --steps N`` trains only that
 student alone, from the same start (F = 32: the ``edsr`` course weights), for N steps: a student trained
 alone costs ~25 ms a step, CSD's ~700 ms (its VGG term), so this asks what more steps alone would give.
 
@@ -90,20 +91,20 @@ def started(feat, start):
     return net
 
 
-def design(feat, photos):
+def design(feat, steps, photos):
     from course_lib.losses.contrastive import ContrastiveLoss
     from course_lib.losses.distill import csd_loss_fn, width_l1_loss_fn
     from course_lib.losses.vgg import VGGFeatures
 
     recipe = recipe_script.RECIPES["csd"]
     start, teacher_seconds = teacher_start(feat, photos)
-    row = {"run": "design", "feat": feat, "teacher_seconds": teacher_seconds, "steps": recipe["steps"]}
+    row = {"run": "design", "feat": feat, "teacher_seconds": teacher_seconds, "steps": steps}
     row["start"] = scores(started(feat, start))
     for name, loss_fn in (("csd", csd_loss_fn(ContrastiveLoss(VGGFeatures()))),
                           ("alone", width_l1_loss_fn(0.25))):  # fmt: skip
         net = started(feat, start)
         row[f"{name}_seconds"] = train(
-            net, loss_fn, photos, recipe, recipe["steps"], RUNS / f"feat{feat}_{name}"
+            net, loss_fn, photos, recipe, steps, RUNS / f"feat{feat}_{name}_{steps}"
         )
         row[name] = scores(net, (1.0, 0.25) if name == "csd" else (0.25,))
     return row
@@ -123,7 +124,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", choices=("design", "alone"))
     parser.add_argument("--feat", type=int, default=64, help="EDSR-small's full width (the recipe's: 32)")
-    parser.add_argument("--steps", type=int, default=8000, help="'alone' only: the student's steps")
+    parser.add_argument(
+        "--steps", type=int, default=None, help="steps from the start (design: 800, alone: 8000)"
+    )
     parser.add_argument("--json", type=Path, default=REPO / "docs" / "csd_student_capacity.json")
     args = parser.parse_args(argv)
     if args.feat < 4 or args.feat % 4:
@@ -133,7 +136,10 @@ def main(argv=None) -> int:
     from course_lib import quality
 
     photos, _ = recipe_script.training_photos(None)
-    row = design(args.feat, photos) if args.run == "design" else alone(args.feat, args.steps, photos)
+    if args.run == "design":
+        row = design(args.feat, args.steps or 800, photos)
+    else:
+        row = alone(args.feat, args.steps or 8000, photos)
     row["bicubic"] = quality.baselines("csd")["bicubic"]["x2"]["psnr"]
     row["date"], row["machine"] = time.strftime("%Y-%m-%d"), recipe_script.machine()
     print(json.dumps(row), flush=True)

@@ -96,11 +96,13 @@ def test_cli_evaluates_the_course_weights_on_a_folder(method, tmp_path, capsys):
     assert all(np.isfinite(v) for v in rows.values())
 
 
-def test_csd_teacher_beats_bicubic_by_a_decibel_and_the_student_by_half_of_one(sr_scores):
-    # The must-show of issue 11 for the 0.25 student (>= 80 % of the teacher's gain, and above the student
-    # trained alone) is NOT met by these weights (51 %, 0.13 dB below): README ("Course weights").
-    assert sr_scores["teacher"] >= sr_scores["bicubic"] + 1.0
-    assert sr_scores["student"] >= sr_scores["bicubic"] + 0.5
+def test_csd_student_keeps_80_percent_of_the_teacher_gain_and_beats_the_student_alone(sr_scores):
+    """Issue 11: the width-0.25 student keeps >= 80 % of the teacher's gain over bicubic, and scores above
+    the same student trained alone (same start, steps and batches; the recipe's run, in the manifest)."""
+    teacher_gain = sr_scores["teacher"] - sr_scores["bicubic"]
+    assert teacher_gain >= 1.0
+    assert sr_scores["student"] - sr_scores["bicubic"] >= 0.8 * teacher_gain
+    assert sr_scores["student"] > sr_scores["alone"]
 
 
 def test_zero_dce_beats_gamma_correction_on_psnr():
