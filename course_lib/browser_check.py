@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -49,12 +51,12 @@ class Browser:
         executable = executable or find_chromium()
         if executable is None:
             raise FileNotFoundError("no Chromium found: install it (Debian: apt install chromium)")
-        self.profile = tempfile.TemporaryDirectory()
+        self.profile = tempfile.mkdtemp(prefix="course_chromium_")
         self.proc = subprocess.Popen(
             [executable, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--remote-debugging-port=0", "--allow-file-access-from-files", "--hide-scrollbars",
-             f"--user-data-dir={self.profile.name}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+             f"--user-data-dir={self.profile}", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
         )  # fmt: skip
         port = self._port(timeout)
         tabs = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=timeout))
@@ -119,9 +121,18 @@ class Browser:
         try:
             self.ws.close()
         finally:
-            self.proc.kill()
+            # Chromium's helper processes (renderer, crashpad) outlive the main one and keep writing to the
+            # profile: end the whole process group, then give the last writes a moment before removing it.
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.proc.wait()
-            self.profile.cleanup()
+            for _ in range(20):
+                shutil.rmtree(self.profile, ignore_errors=True)
+                if not os.path.exists(self.profile):
+                    break
+                time.sleep(0.1)
 
 
 def _errors(events) -> List[str]:

@@ -47,7 +47,7 @@ RECIPES = {
     # the official lr 1e-4: at 3e-4 (the recipe of 2026-11-27) Zero-DCE++ reached 12.44 dB, Zero-DCE 14.68
     "zero_dce_pp": dict(steps=1000, lr=1e-4, batch=8, patch=64, per_photo=8, grad_clip=0.1),
     "zero_dce": dict(steps=1000, lr=1e-4, batch=8, patch=64, per_photo=8, grad_clip=0.1),
-    # the 0.25 student is held back by its steps, not its width: 800 CSD steps kept 47 % of the teacher's
+    # the 0.25 student is held back by its steps, not its width: 800 CSD steps kept 51 % of the teacher's
     # gain, 4,000 kept 72 %, 8,000 keep 80 % (README); CSD's VGG term makes each step ~40x a plain student step
     "csd": dict(steps=8000, lr=1e-3, batch=8, patch=48, per_photo=8, init="edsr", compare="student_alone"),
     "aecrnet": dict(steps=1000, lr=5e-4, batch=8, patch=64, per_photo=20, loss="l1"),
