@@ -1,7 +1,7 @@
 """What limits CSD's 0.25 student on this machine: its width, its steps, or the shared training?
 
     python benchmarks/csd_student_capacity.py design --feat 64 --steps 800   # ~21 CPU minutes (2-core EPYC)
-    python benchmarks/csd_student_capacity.py alone --feat 32 --steps 8000   # ~3 CPU minutes
+    python benchmarks/csd_student_capacity.py alone --feat 32 --steps 8000   # ~2 CPU minutes
 
 ``design --feat F`` repeats the course recipe of ``csd`` (``data_scripts/train_course_weights.py``) with an
 EDSR-small of F channels instead of 32 (F = 64: the MindSpore port's width, so the student has 16
@@ -10,7 +10,7 @@ the paper starts CSD from a trained EDSR), then CSD runs N steps from it (``--st
 recipe's 8,000 CSD steps of a 64-channel network would take hours here), and the same student trained
 alone (L1 at width 0.25) runs N steps from the same start. ``alone --feat F --steps N`` trains only that
 student alone, from the same start (F = 32: the ``edsr`` course weights), for N steps: a student trained
-alone costs ~25 ms a step, CSD's ~700 ms (its VGG term), so this asks what more steps alone would give.
+alone costs ~13 ms a step, CSD's ~550 ms (its VGG term; the recipe run of 2026-11-29), so this asks what more steps alone would give.
 
 Prints one JSON line per run with held-out PSNR-Y (x2, 2 pixels shaved; :func:`course_lib.quality.score`)
 and appends it to ``--json FILE`` (default ``docs/csd_student_capacity.json``). Checkpoints go to
