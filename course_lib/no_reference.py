@@ -1,8 +1,9 @@
 """Measures for photos without a ground truth: real hazy and low-light photos.
 
 * :func:`high_frequency_ratio`: the output's energy in the highest spatial frequencies over the input's. A
-  checkerboard (transposed or sub-pixel convolutions) or amplified noise raises it well above 1; a blur
-  lowers it. Band: spatial frequencies above ``band`` x Nyquist in both axes' radius, on the luma.
+  checkerboard (stride-2 transposed or sub-pixel convolutions) or amplified noise raises it well above 1; a
+  blur lowers it. Band: frequencies above ``band`` x Nyquist in either axis (default 0.98: the outermost 2 %,
+  where a stride-2 checkerboard sits exactly and where a photo holds little but noise), on the luma.
 * :func:`blue_red_ratio`: mean blue over mean red; a colour cast moves it away from the input's.
 * :func:`mean_brightness`: mean of all pixels, in [0, 1].
 
@@ -25,8 +26,8 @@ def _rgb(img, name: str) -> np.ndarray:
     return a
 
 
-def high_frequency_energy(img, band: float = 0.75) -> float:
-    """Mean power of the luma's spectrum at radial frequencies above ``band`` x Nyquist.
+def high_frequency_energy(img, band: float = 0.98) -> float:
+    """Mean power of the luma's spectrum at frequencies above ``band`` x Nyquist in either axis.
 
     The luma's mean is removed and a Hann window applied first, so the image's borders add no energy.
     ``img``: (H, W, 3) in [0, 1]; ``band`` in (0, 1).
@@ -38,10 +39,10 @@ def high_frequency_energy(img, band: float = 0.75) -> float:
     power = np.abs(np.fft.fft2(y)) ** 2
     fy = np.fft.fftfreq(y.shape[0])[:, None] / 0.5  # in units of Nyquist
     fx = np.fft.fftfreq(y.shape[1])[None, :] / 0.5
-    return float(power[np.hypot(fy, fx) > band].mean())
+    return float(power[np.maximum(np.abs(fy), np.abs(fx)) > band].mean())
 
 
-def high_frequency_ratio(output, reference, band: float = 0.75) -> float:
+def high_frequency_ratio(output, reference, band: float = 0.98) -> float:
     """:func:`high_frequency_energy` of ``output`` over that of ``reference`` (e.g. the hazy input)."""
     out, ref = _rgb(output, "output"), _rgb(reference, "reference")
     if out.shape != ref.shape:
