@@ -27,7 +27,7 @@ network once on a zero input. Cells that compute with functional ops can report 
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy import ndimage
@@ -69,12 +69,35 @@ def _is_grey(img: np.ndarray) -> bool:
     return img.shape[-1] == 3 and bool((img[..., 0] == img[..., 1]).all() and (img[..., 0] == img[..., 2]).all())
 
 
+def _kind(x: Any) -> np.dtype:
+    return np.dtype(x.asnumpy().dtype if hasattr(x, "asnumpy") else np.asarray(x).dtype)
+
+
+def _data_range(x: Any, ref: Any, data_range) -> float:
+    """The given ``data_range``, or the images' own: 1.0 for floats, the dtype's maximum for integers
+    (255 for uint8). Integer and float images together are refused: one of them is on another scale."""
+    kx, kr = _kind(x), _kind(ref)
+    ints = [k for k in (kx, kr) if k.kind in "ui"]
+    if len(ints) == 1 and data_range is None:
+        raise ValueError(f"x is {kx} and ref is {kr}: one is in integer codes (0-{np.iinfo(ints[0]).max}), the "
+                         "other in floats; convert both to one scale (e.g. img / 255.0) or give data_range")  # fmt: skip
+    if data_range is None:
+        data_range = float(np.iinfo(kx).max) if ints else 1.0
+    if not (isinstance(data_range, (int, float, np.number)) and math.isfinite(data_range) and data_range > 0):
+        raise ValueError(f"data_range must be a positive finite number, got {data_range!r}")
+    return float(data_range)
+
+
 def _prepare(
     x: Any, ref: Any, data_range: float, crop_border: int, y_channel: bool
 ) -> Tuple[np.ndarray, np.ndarray]:
     a, b = to_numpy_image(x), to_numpy_image(ref)
     if y_channel and b.shape[-1] == 1 and a.shape[-1] == 3:  # a colour output of a grey reference
         a = a.mean(axis=-1, keepdims=True)
+    for name, img in (("x", a), ("ref", b)):
+        if not np.isfinite(img).all():
+            raise ValueError(f"{name} holds NaN or infinity at {int((~np.isfinite(img)).sum())} value(s); "
+                             "a metric of it means nothing: find where it came from")  # fmt: skip
     if a.shape != b.shape:
         raise ValueError(
             f"images differ in shape: x has {a.shape} and ref has {b.shape} (both read as (H, W, C)); "
@@ -95,9 +118,13 @@ def _prepare(
 
 
 def psnr(
-    x: Any, ref: Any, *, data_range: float = 1.0, crop_border: int = 0, y_channel: bool = False
+    x: Any, ref: Any, *, data_range: Optional[float] = None, crop_border: int = 0, y_channel: bool = False
 ) -> float:
-    """Peak signal-to-noise ratio in dB: ``10 log10(data_range^2 / MSE)``; ``inf`` for identical images."""
+    """Peak signal-to-noise ratio in dB: ``10 log10(data_range^2 / MSE)``; ``inf`` for identical images.
+
+    data_range: None (default) is 1.0 for float images and the dtype's maximum for integer ones (255 for
+    uint8); an integer and a float image together need it given. NaN/inf inputs raise ValueError."""
+    data_range = _data_range(x, ref, data_range)
     a, b = _prepare(x, ref, data_range, crop_border, y_channel)
     mse = float(np.mean((a - b) ** 2))
     return math.inf if mse == 0 else 10.0 * math.log10(data_range**2 / mse)
@@ -116,13 +143,14 @@ def _blur(img: np.ndarray, window: np.ndarray) -> np.ndarray:
 
 
 def ssim(
-    x: Any, ref: Any, *, data_range: float = 1.0, crop_border: int = 0, y_channel: bool = False
+    x: Any, ref: Any, *, data_range: Optional[float] = None, crop_border: int = 0, y_channel: bool = False
 ) -> float:
     """Structural similarity (Wang et al. 2004, Eq. (13)), mean over pixels and channels.
 
     Local statistics use an 11x11 Gaussian window (sigma 1.5) with reflected borders; the mean skips the
     5-pixel margin where the window leaves the image, as scikit-image does.
     """
+    data_range = _data_range(x, ref, data_range)
     a, b = _prepare(x, ref, data_range, crop_border, y_channel)
     window = _gaussian_window()
     pad = (len(window) - 1) // 2
