@@ -459,8 +459,9 @@ def _check_report_paths(args) -> None:
         _refuse_link(Path(args.json))
         if Path(args.json).is_dir():
             raise UsageError(f"--json {args.json} is a folder; give a file name, e.g. scores.json")
-        if not Path(args.json).parent.is_dir():
-            raise UsageError(f"--json {args.json}: the folder {Path(args.json).parent} does not exist")
+        parent = Path(args.json).parent
+        if parent.exists() and not parent.is_dir():
+            raise UsageError(f"--json {args.json}: {parent} is a file, not a folder")
     if args.save:
         if Path(args.save).exists() and not Path(args.save).is_dir():
             raise UsageError(f"--save {args.save} is a file; give a folder (it is created if missing)")
@@ -501,6 +502,7 @@ def report_per_image(args, names, rows, columns) -> None:
         }  # fmt: skip
         path = Path(args.json)
         _refuse_link(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
         tmp.write_text(json.dumps(report, indent=1) + "\n")
         os.replace(tmp, path)
