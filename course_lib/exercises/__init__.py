@@ -143,8 +143,12 @@ def check_function(
     :func:`graded_against`, ``reference_fn`` is the model answer given there.
     """
     if _GRADING:
-        reference_fn, n_random = _GRADING[-1]
+        model, n_random = _GRADING[-1]
         quiet, seed = True, seed + 1
+
+        def reference_fn(*case):  # a list of arrays (e.g. clipped gradients) is compared flattened
+            out = model(*case)
+            return np.concatenate([np.ravel(a) for a in out]) if isinstance(out, (list, tuple)) else out
     all_cases = list(cases)
     if random_case is not None:
         rng = np.random.default_rng(seed)

@@ -60,7 +60,7 @@ def check_psnr(student_psnr) -> Verdict:
         return np.clip(a + r.normal(0, 0.1, a.shape), 0, 1).astype(np.float32), a
 
     mistakes = {
-        "use 10 log10(MAX^2 / MSE) with MAX = 1, or equivalently 20 log10(MAX / RMSE)": lambda x, r: (
+        "your decibels are twice the right ones: the MSE is already a squared quantity (a power)": lambda x, r: (
             20 * np.log10(1 / np.mean((x - r) ** 2))
         ),
         "PSNR uses the mean squared error, not the mean absolute error": lambda x, r: (
