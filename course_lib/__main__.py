@@ -554,11 +554,12 @@ def cmd_samples(args) -> None:
 
 
 def cmd_editions(args) -> None:
-    from .editions import write_editions
+    from .editions import check_outputs, write_editions
 
+    if not args.out.strip():
+        raise ValueError("--out is empty; give the folder to write, e.g. --out handout")
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file; give a folder (it is created if missing)")
+    check_outputs(out, ("student", "instructor", "site") if args.site else ("student", "instructor"))
     written = write_editions(out)
     print(f"wrote {len(written['student'])} notebooks to {out / 'student'} and {out / 'instructor'}")
     if args.site:

@@ -204,8 +204,8 @@ def check_offsets_to_mindspore(student_fn) -> Verdict:
         "dx and dy are swapped: MindSpore wants all 9 dx (column offsets) first, then all 9 dy": dy_first,
         "DCNv2 interleaves the offsets per tap (dy0, dx0, dy1, dx1, ...): take every other channel, "
         "not the first and last 9": halves,
-        "DCNv2 interleaves the offsets per tap (dy0, dx0, dy1, dx1, ...): use offset[:, 1::2] for dx "
-        "and offset[:, 0::2] for dy": halves_swapped,
+        "DCNv2 interleaves the offsets per tap (dy0, dx0, dy1, dx1, ...), and you also took dy where dx "
+        "belongs": halves_swapped,
     }
     return check_function(
         student_fn,

@@ -60,7 +60,7 @@ def check_psnr(student_psnr) -> Verdict:
         return np.clip(a + r.normal(0, 0.1, a.shape), 0, 1).astype(np.float32), a
 
     mistakes = {
-        "use 10 log10(MAX^2 / MSE) with MAX = 1, or equivalently 20 log10(MAX / RMSE)": lambda x, r: (
+        "your decibels are twice the right ones: the MSE is already a squared quantity (a power)": lambda x, r: (
             20 * np.log10(1 / np.mean((x - r) ** 2))
         ),
         "PSNR uses the mean squared error, not the mean absolute error": lambda x, r: (
@@ -82,10 +82,11 @@ def check_y_channel(student_y) -> Verdict:
     """``student_y(rgb (H, W, 3) in [0, 1]) -> Y (H, W)`` in studio swing, MATLAB ``rgb2ycbcr`` (BT.601)."""
     fixed = [(_image(np.random.default_rng(3)),), (np.zeros((4, 4, 3), np.float32),)]
     mistakes = {
-        "the plain mean of R, G and B is not luma: the eye weighs green most and blue least; SR papers use "
-        "16/255 + (65.481 R + 128.553 G + 24.966 B) / 255": lambda img: img.mean(axis=-1),
-        "that is full-range luma (0.299 R + 0.587 G + 0.114 B); SR papers use studio swing: "
-        "16/255 + (65.481 R + 128.553 G + 24.966 B) / 255": lambda img: img @ np.array([0.299, 0.587, 0.114]),
+        "the plain mean of R, G and B is not luma: the eye weighs green most and blue least (BT.601 gives "
+        "the weights)": lambda img: img.mean(axis=-1),
+        "that is full-range luma; SR papers use studio swing, where black is 16/255 and white 235/255": lambda img: (
+            img @ np.array([0.299, 0.587, 0.114])
+        ),
         "missing the 16/255 offset of studio swing": lambda img: (
             img @ (np.array([65.481, 128.553, 24.966]) / 255)
         ),

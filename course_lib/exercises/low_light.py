@@ -87,8 +87,8 @@ def check_le_curve(student_fn) -> Verdict:
     grid = np.linspace(0, 1, 11, dtype=np.float32)
     fixed = [(grid, np.float32(0.6)), (grid, np.float32(-0.4)), (_images(rng), _alpha(rng, (2, 3, 32, 48)))]
     mistakes = {
-        "the sign is flipped: in the paper LE(x) = x + alpha x (1 - x) and alpha > 0 brightens. The official "
-        "code writes x + r (x^2 - x) with r = -alpha: do not mix the two conventions": lambda x, a: (
+        "the sign is flipped: in the paper alpha > 0 brightens; the official code's r is the paper's -alpha: "
+        "do not mix the two conventions": lambda x, a: (
             x - a * x * (1 - x)
         ),
         "you returned only the change alpha x (1 - x); the curve is x plus that change": lambda x, a: (
@@ -141,10 +141,11 @@ def check_iterated_curves(student_fn) -> Verdict:
 
     mistakes = {
         "iteration i must use its own map, channels 3i to 3i+2 (you reused the first map every time)": same_map,
-        "the 24 channels are grouped by iteration: iteration i takes channels 3i, 3i+1, 3i+2 (not i, i+8, "
-        "i+16)": interleaved,
+        "the 24 channels are grouped by iteration, three consecutive channels each, not interleaved": (
+            interleaved
+        ),
         "apply the maps in order, channels 0-2 first (you started from the last map)": reversed_order,
-        "the sign is flipped: these maps are the paper's alpha (x + alpha x (1 - x)), not the official r": (
+        "the sign is flipped: these maps are the paper's alpha, not the official r": (
             official_sign
         ),
         "apply the curve 8 times, each to the previous result (you applied only one map)": once,
@@ -178,8 +179,8 @@ def check_exposure_loss(student_fn) -> Verdict:
         return float(((x.mean(axis=1) - level) ** 2).mean())
 
     mistakes = {
-        "you took |Y - E| as the paper's Eq. (5) writes; the official code (whose weights we load) squares "
-        "the difference: (Y - E)^2": absolute,
+        "you followed the paper's Eq. (5); the official code, whose weights we load, penalises the distance "
+        "to E differently: read its exposure loss": absolute,
         "average the three channels first (Y = channel mean), then pool; you pooled each channel apart": (
             per_channel
         ),
@@ -224,8 +225,8 @@ def check_color_constancy_loss(student_fn) -> Verdict:
         return float(np.sqrt((r - g) ** 4 + (r - b) ** 4 + (b - g) ** 4).sum())
 
     mistakes = {
-        "that is the paper's sum of squared differences; the official code takes "
-        "sqrt((m_R-m_G)^4 + (m_R-m_B)^4 + (m_B-m_G)^4)": paper,
+        "that is the paper's sum of squared differences; the official code, whose weights we load, combines "
+        "the three differences differently: read its colour loss": paper,
         "take the square root of the sum of the fourth powers": no_sqrt,
         "compare the channel MEANS of each image (m_R = mean of the red channel), not single pixels": per_pixel,
         "average over the images of the batch instead of summing": batch_sum,

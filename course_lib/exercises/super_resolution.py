@@ -113,7 +113,7 @@ def check_pixel_unshuffle(student_fn) -> Verdict:
     mistakes = {
         "that is space_to_depth's DCR order (channel = (i * r + j) * C + c); PixelUnshuffle puts c slowest: "
         "transpose (N, C, H', i, W', j) to (N, C, i, j, H', W')": _dcr_unshuffle,
-        "the sub-pixel row and column are swapped: transpose (N, C, H', i, W', j) with (0, 1, 3, 5, 2, 4)": (
+        "the sub-pixel row and column are swapped in your transpose": (
             lambda x, r: _crd_unshuffle(x, r, (0, 1, 5, 3, 2, 4))
         ),
     }
@@ -217,11 +217,12 @@ def check_slim_upsampler(student_fn) -> Verdict:
     rng = np.random.default_rng(8)
     fixed = [case(rng, 8, 2, 2), case(rng, 6, 3, 3)]
     mistakes = {
-        "the conv must keep r*r*c' outputs, not c': PixelShuffle turns r*r channels into one": (
+        "the conv feeding PixelShuffle needs more than c' outputs: count how many conv channels make one "
+        "shuffled channel": (
             lambda w, c, r: w[:c, :c]
         ),
         "that is the slice for DCR order (depth_to_space); PixelShuffle's CRD order keeps whole groups, "
-        "the first r*r*c' outputs": lambda w, c, r: w.reshape((r * r, -1) + w.shape[1:])[:, :c, :c].reshape(
+        "groups of consecutive outputs": lambda w, c, r: w.reshape((r * r, -1) + w.shape[1:])[:, :c, :c].reshape(
             (r * r * c, c) + w.shape[2:]
         ),
         "slice the input channels too: the conv reads only the c' active feature channels": (
