@@ -11,9 +11,11 @@ import pytest
 from test_hdr_sets import _kalantari_scene, _ntire_frame
 
 from course_lib.__main__ import main
-from course_lib.data.hdr_io import MAX_VALUE, load_hdr, save_hdr
+from course_lib.data.hdr_io import load_hdr, save_hdr
 from course_lib.data.hdr_sets import HDRSceneFolder, ntire_scene
 from course_lib.data.images import ImageError
+
+MAX_VALUE = 255.5 / 256 * 2.0**127  # Radiance's largest: mantissa byte 255 at exponent byte 255
 
 cv2 = pytest.importorskip("cv2", reason="OpenCV (the independent .hdr writer) is in the dev extra")
 
@@ -264,3 +266,16 @@ def test_a_truncated_ground_truth_on_the_cli_names_the_file(tmp_path, capsys):
     rc = main(["evaluate", "efficient_hdr", "--weights", "course", "--data", str(tmp_path / "set")])
     err = capsys.readouterr().err
     assert rc == 2 and "HDRImg.hdr: truncated" in err
+
+
+def test_nan_exposures_and_a_missing_alignratio_are_named(tmp_path, capsys):
+    _ntire_frame(tmp_path / "set", "0004")
+    np.save(tmp_path / "set" / "0004_exposures.npy", np.array([np.nan, 0.0, 2.0]))
+    rc = main(["evaluate", "efficient_hdr", "--weights", "course", "--data", str(tmp_path / "set")])
+    err = capsys.readouterr().err
+    # named as broken, not "skipped as shot at other exposures"
+    assert rc == 2 and "0004_exposures.npy: exposure values [nan, 0.0, 2.0] must be finite" in err
+    _ntire_frame(tmp_path / "b", "0005")
+    (tmp_path / "b" / "0005_alignratio.npy").unlink()
+    with pytest.raises(ImageError, match="0005_alignratio.npy is missing"):
+        ntire_scene(tmp_path / "b", "0005")

@@ -237,3 +237,16 @@ def test_fit_refuses_a_batch_size_below_one(tmp_path, batch):
     with pytest.raises(ValueError, match="batch_size must be a whole number of at least 1"):
         _tiny_fit(None, batch_size=batch)
     assert not list(Path.cwd().glob("rank_0"))  # no graph-compiler dump
+
+
+def test_a_training_checkpoint_with_metadata_works_as_weights(tmp_path):
+    from course_lib.__main__ import load_weights
+
+    _tiny_fit(tmp_path, steps=2)
+    net = REGISTRY["baseline"].build(num_feat=4)
+    want = {p.name: p.asnumpy() for p in net.get_parameters()}
+    params, _ = load_checkpoint(sorted(tmp_path.glob("step_*.ckpt"))[-1])
+    got = load_weights(net, sorted(tmp_path.glob("step_*.ckpt"))[-1], "baseline")
+    for p in got.get_parameters():
+        np.testing.assert_array_equal(p.asnumpy(), params[p.name].asnumpy())
+    assert any(not np.array_equal(want[k], params[k].asnumpy()) for k in want)  # trained values, not fresh

@@ -29,8 +29,16 @@ def to_rgbe(img: np.ndarray) -> np.ndarray:
     Values below 2^-128 become black (as Radiance writes them); values above :data:`MAX_VALUE` (about
     1.7e38) are refused: the exponent byte cannot hold them."""
     a = np.asarray(img, np.float64)
-    if a.ndim != 3 or a.shape[-1] != 3 or a.min() < 0 or not np.isfinite(a).all():
-        raise ImageError(f"an HDR image is (H, W, 3) with finite values >= 0, got shape {a.shape}")
+    if a.ndim != 3 or a.shape[-1] != 3:
+        raise ImageError(f"an HDR image is (H, W, 3), got shape {a.shape}")
+    if not np.isfinite(a).all():
+        raise ImageError(
+            f"the HDR image holds NaN or infinity at {int((~np.isfinite(a)).sum())} value(s); nothing written"
+        )
+    if a.size and a.min() < 0:
+        raise ImageError(
+            f"the HDR image holds negative values (down to {a.min():.3g}); radiance is >= 0: clip first"
+        )
     top = a.max(axis=-1)
     if top.size and top.max() >= 2.0**127:
         raise ImageError(f"HDR values up to {top.max():.3g} exceed the largest Radiance RGBE value "

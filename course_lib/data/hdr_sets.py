@@ -74,9 +74,14 @@ def read_png16(path: Path) -> np.ndarray:
 
 
 def _relative_evs(ev, source: Path) -> Tuple[float, ...]:
-    ev = np.asarray(ev, np.float64).ravel()
+    try:
+        ev = np.asarray(ev, np.float64).ravel()
+    except (TypeError, ValueError):
+        raise ImageError(f"{source}: exposure values must be numbers") from None
     if ev.size != 3:
         raise ImageError(f"{source}: expected 3 exposure values (short, medium, long), found {ev.size}")
+    if not np.isfinite(ev).all():
+        raise ImageError(f"{source}: exposure values {ev.tolist()} must be finite numbers (stops)")
     return tuple(float(v) for v in ev - ev[1])
 
 
@@ -111,6 +116,8 @@ def ntire_evs(folder: Path, key: str) -> Tuple[float, ...]:
 
 
 def _load_npy(path: Path) -> np.ndarray:
+    if not Path(path).is_file():
+        raise ImageError(f"{path} is missing; an NTIRE frame comes with its _alignratio.npy and _exposures.npy")
     try:
         return np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as err:
@@ -211,7 +218,7 @@ class HDRSceneFolder(_PairSource):
                 raise ImageError(f"{self.names[i]}: frames {frames.shape[:2]} and HDR {hdr.shape[:2]} differ in size")
             small = self.patch or self.multiple
             if min(hdr.shape[:2]) < small:
-                raise ImageError(f"{self.names[i]}: frames of {hdr.shape[0]}x{hdr.shape[1]} pixels, smaller than "
+                raise ImageError(f"{self.root / self.names[i]}: frames of {hdr.shape[0]}x{hdr.shape[1]} pixels, smaller than "
                                  f"{small}x{small} (the {'crop' if self.patch else 'networks'} need at least that)")  # fmt: skip
             if self.patch is None:
                 h, w = (s - s % self.multiple for s in hdr.shape[:2])

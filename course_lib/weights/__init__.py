@@ -98,7 +98,8 @@ def read_checkpoint(file) -> dict:
     import mindspore as ms
 
     params = file if isinstance(file, dict) else ms.load_checkpoint(str(file))
-    return {name: ms.Parameter(p.astype(ms.float32), name=name) if p.dtype == ms.float16 else p
+    # entries without a dtype (a training checkpoint's metadata string) are kept as they are
+    return {name: ms.Parameter(p.astype(ms.float32), name=name) if getattr(p, "dtype", None) == ms.float16 else p
             for name, p in params.items()}  # fmt: skip
 
 
