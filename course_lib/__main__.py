@@ -280,6 +280,8 @@ def enhance_jobs(inputs, output, hdr: bool) -> list:
         if target.resolve() in sources:
             raise UsageError(f"{target} is also an input; choose another output so the input is kept")
         _refuse_link(target)
+        if hdr and target.suffix.lower() == ".hdr":  # its tone map is written beside it
+            _refuse_link(target.with_name(target.stem + "_tonemapped.png"))
     return jobs
 
 
