@@ -23,7 +23,7 @@ LockCells) and writes ``DIR/student/`` (stubs ``# YOUR CODE HERE`` / ``raise Not
 metadata, model answers and hidden tests).
 
 Nothing is written through a symbolic link inside ``DIR`` or into the course's own source tree
-(``notebooks/``, ``course_lib/``): such an output is refused with one line (:class:`OutputRefused`).
+(``notebooks/``, ``course_lib/``, ``instructor/``): such an output is refused with one line (:class:`OutputRefused`).
 
 Command line: ``python -m course_lib editions --out DIR [--site]``.
 """
@@ -42,6 +42,7 @@ HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 PACKAGE = Path(__file__).resolve().parent
+INSTRUCTOR = PACKAGE.parent / "instructor"  # the exercises' references, beside the package (not installed)
 
 # verdict lines about the course weights (section 0's result tables): they grade the shipped weights, not the
 # student, and read as instructor notes
@@ -153,10 +154,10 @@ def check_outputs(out: Path, parts: Iterable[str], source: Path = NOTEBOOKS) -> 
     if out.exists() and not out.is_dir():
         raise OutputRefused(f"--out {out} is a file; give a folder (it is created if missing)")
     real = out.resolve()
-    for tree in {Path(source).resolve(), NOTEBOOKS, PACKAGE}:
-        if _inside(real, tree):
+    for tree in {Path(source).resolve(), NOTEBOOKS, PACKAGE, INSTRUCTOR}:
+        if any(_inside(path, tree) for path in [real] + [real / part for part in parts]):
             raise OutputRefused(
-                f"--out {out} is inside or over the course's source tree ({tree}); choose a folder outside it"
+                f"--out {out} would write into the course's source tree ({tree}); choose a folder outside it"
             )
     for part in parts:
         top = out / part

@@ -285,6 +285,7 @@ def test_editions_refuses_symlinks_and_the_source_tree(tmp_path, capsys):
         NOTEBOOKS[0].parent,
         NOTEBOOKS[0].parent / "handout",
         Path(__file__).resolve().parents[1] / "course_lib",
+        Path(__file__).resolve().parents[1],  # DIR/instructor would land in the repository's instructor/
     ):
         capsys.readouterr()
         assert main(["editions", "--out", str(inside)]) == 2
