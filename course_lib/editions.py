@@ -19,11 +19,11 @@ and ``nbgrader autograde`` use the notebooks as they are (``tests/test_grading.p
 :func:`write_editions` runs nbgrader's own preprocessors (ClearSolutions, ClearHiddenTests, ClearMarkScheme,
 LockCells) and writes ``DIR/student/`` (stubs ``# YOUR CODE HERE`` / ``raise NotImplementedError()`` and
 ``YOUR ANSWER HERE``, the graded cells' outputs cleared, no ``# NBVAL_CHECK_OUTPUT`` comment, no
-``PASS:``/``NOTE:`` line about the course weights) and ``DIR/instructor/`` (the source with its nbgrader
+``PASS:``/``NOTE:`` line about the course weights or the stored runs) and ``DIR/instructor/`` (the source with its nbgrader
 metadata, model answers and hidden tests).
 
 Nothing is written through a symbolic link inside ``DIR`` or into the course's own source tree
-(``notebooks/``, ``course_lib/``): such an output is refused with one line (:class:`OutputRefused`).
+(``notebooks/``, ``course_lib/``, ``instructor/``): such an output is refused with one line (:class:`OutputRefused`).
 
 Command line: ``python -m course_lib editions --out DIR [--site]``.
 """
@@ -42,10 +42,12 @@ HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 PACKAGE = Path(__file__).resolve().parent
+INSTRUCTOR = PACKAGE.parent / "instructor"  # the exercises' references, beside the package (not installed)
 
-# verdict lines about the course weights (section 0's result tables): they grade the shipped weights, not the
-# student, and read as instructor notes
-_WEIGHT_NOTE = re.compile(r"^(PASS|NOTE|FAIL): .*\n?", re.M)
+# verdict lines about the course's own runs (section 0's course weights, the stored ablation): they grade the
+# shipped weights and recorded runs, not the student, and read as instructor notes
+_RUN_NOTE = re.compile(r"^(PASS|NOTE|FAIL): .*\n?", re.M)
+_ABOUT_RUNS = re.compile(r"course weights|\bweights\.|quality\.score|ablation")
 
 
 class OutputRefused(ValueError):
@@ -97,9 +99,12 @@ def _clean_student_outputs(cell) -> None:
     if is_graded(cell):
         cell.outputs, cell.execution_count = [], None
         return
+    about_runs = _ABOUT_RUNS.search(cell.source)
     for out in cell.get("outputs", []):
-        if out.get("output_type") == "stream" and "course weights" in cell.source + out.get("text", ""):
-            out["text"] = _WEIGHT_NOTE.sub("", out["text"])
+        if out.get("output_type") == "stream":
+            if about_runs or "course weights" in out.get("text", ""):
+                out["text"] = _RUN_NOTE.sub("", out["text"])
+            out["text"] = re.sub(r"^NOTE: .*\n?", "", out["text"], flags=re.M)
     cell.outputs = [o for o in cell.outputs if o.get("output_type") != "stream" or o.get("text")]
 
 
@@ -153,10 +158,10 @@ def check_outputs(out: Path, parts: Iterable[str], source: Path = NOTEBOOKS) -> 
     if out.exists() and not out.is_dir():
         raise OutputRefused(f"--out {out} is a file; give a folder (it is created if missing)")
     real = out.resolve()
-    for tree in {Path(source).resolve(), NOTEBOOKS, PACKAGE}:
-        if _inside(real, tree):
+    for tree in {Path(source).resolve(), NOTEBOOKS, PACKAGE, INSTRUCTOR}:
+        if any(_inside(path, tree) for path in [real] + [real / part for part in parts]):
             raise OutputRefused(
-                f"--out {out} is inside or over the course's source tree ({tree}); choose a folder outside it"
+                f"--out {out} would write into the course's source tree ({tree}); choose a folder outside it"
             )
     for part in parts:
         top = out / part

@@ -226,6 +226,8 @@ def test_no_solution_leaks_into_the_student_edition_or_the_site(path, handout):
         assert not re.search(r"(check|ex)\.(\w*_reference|overlap_counts)\(", text), (
             f"{path.name}: a reference in the {where}"
         )
+    printed = "".join(o.get("text", "") for c in student.cells for o in c.get("outputs", []))
+    assert not re.search(r"^NOTE: ", printed, re.M), f"{path.name}: an instructor NOTE in the outputs"
     raw = (handout / "student" / path.name).read_text()
     assert "NBVAL_CHECK_OUTPUT" not in raw and not re.search(r"(PASS|NOTE): [^\n]*course weights", raw)
 
@@ -285,6 +287,7 @@ def test_editions_refuses_symlinks_and_the_source_tree(tmp_path, capsys):
         NOTEBOOKS[0].parent,
         NOTEBOOKS[0].parent / "handout",
         Path(__file__).resolve().parents[1] / "course_lib",
+        Path(__file__).resolve().parents[1],  # DIR/instructor would land in the repository's instructor/
     ):
         capsys.readouterr()
         assert main(["editions", "--out", str(inside)]) == 2

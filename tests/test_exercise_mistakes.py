@@ -17,6 +17,8 @@ from course_lib.exercises import (
     super_resolution,
     training,
 )
+from instructor.exercises import knowledge_transfer as kt_answers
+from instructor.exercises import low_light as ll_answers
 
 
 def _sig(z):
@@ -102,12 +104,12 @@ CASES = [
      lambda e: float(sum((e.mean(axis=(2, 3))[:, i] - e.mean(axis=(2, 3))[:, j]) ** 2
                          for i, j in ((0, 1), (0, 2), (2, 1))).mean()), "sum of squared differences"),
     ("07 spatial: single pixels", low_light.check_spatial_consistency_loss,
-     lambda e, lo: low_light.spatial_consistency_reference(e, lo, patch=1), "4x4 patches"),
+     lambda e, lo: ll_answers.spatial_consistency_reference(e, lo, patch=1), "4x4 patches"),
     # 08 KTDN / SRKTDN
     ("08 pyramid: finest first", knowledge_transfer.check_pyramid_pool,
-     lambda d: knowledge_transfer.pyramid_pool_reference(d, (4, 8, 16, 32)), "wrong order"),
+     lambda d: kt_answers.pyramid_pool_reference(d, (4, 8, 16, 32)), "wrong order"),
     ("08 RCAB: no residual", knowledge_transfer.check_rcab,
-     lambda *a: knowledge_transfer.rcab_reference(*a, residual=False), "residual"),
+     lambda *a: kt_answers.rcab_reference(*a, residual=False), "residual"),
     ("08 transfer: teacher on the hazy image", knowledge_transfer.check_transfer_loss,
      lambda out, gt, fs, ftc, fth, w: np.mean(np.abs(out - gt)) + w * np.mean(np.abs(fs - fth)), "wrong feature"),
     # 09 efficient HDR

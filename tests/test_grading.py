@@ -76,7 +76,9 @@ def _api(root):
 
 def _submission(released, source, planted=None):
     """The released notebook with each solution cell of ``source`` put back (``planted``: one changed)."""
-    answers = {nbgrader_meta(c)["grade_id"]: c.source for c in source.cells if nbgrader_meta(c).get("solution")}
+    answers = {
+        nbgrader_meta(c)["grade_id"]: c.source for c in source.cells if nbgrader_meta(c).get("solution")
+    }
     nb = nbformat.from_dict(released)
     for cell in nb.cells:
         gid = nbgrader_meta(cell).get("grade_id")
@@ -116,7 +118,9 @@ def test_autograde_full_and_planted_marks(path, course):
         scores = {}
         for student in ("solution", "planted"):
             sub = gb.find_submission_notebook(path.stem, assignment, student)
-            scores[student] = {g.name: (g.auto_score, g.max_score) for g in sub.grades if not g.needs_manual_grade}
+            scores[student] = {
+                g.name: (g.auto_score, g.max_score) for g in sub.grades if not g.needs_manual_grade
+            }
             manual = [g.name for g in sub.grades if g.needs_manual_grade]
             assert any("written" in m for m in manual) and f"questions_{key}" in manual, manual
     good, bad = scores["solution"], scores["planted"]
