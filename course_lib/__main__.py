@@ -130,7 +130,7 @@ def load_weights(net, path, method: str):
 
         return weights.load_into(net, method)
     path = Path(path)
-    if path.suffix in (".pth", ".pt") and path.is_file():
+    if path.suffix.lower() in (".pth", ".pt") and path.is_file():
         import pickle
 
         from .convert import load_official_weights
@@ -143,6 +143,9 @@ def load_weights(net, path, method: str):
         raise UsageError(
             f"weights file {path} does not exist; train first (python -m course_lib train {method})"
         )
+    if path.suffix.lower() == ".ckpt" and path.suffix != ".ckpt":  # MindSpore reads only the lower-case name
+        raise UsageError(f"weights file {path}: MindSpore reads checkpoints named *.ckpt only; rename it to "
+                         f"{path.with_suffix('.ckpt').name}")  # fmt: skip
     try:
         params = ms.load_checkpoint(str(path), crc_check=True)  # files written by `train` carry a CRC
     except Exception:
@@ -150,6 +153,11 @@ def load_weights(net, path, method: str):
             f"weights file {path} is not a readable MindSpore checkpoint (truncated, corrupt or unreadable); "
             f"train again or copy it anew"
         ) from None
+    from .train.checkpoint import check_finite_params
+    from .weights import read_checkpoint
+
+    params = read_checkpoint(params)  # float16 weights (stored at half size) cast to float32
+    check_finite_params(params, f"weights file {path}")
     for p in net.get_parameters():
         if p.name not in params:
             raise UsageError(f"weights file {path} does not hold {method} weights (no {p.name})")
@@ -560,11 +568,12 @@ def cmd_samples(args) -> None:
 
 
 def cmd_editions(args) -> None:
-    from .editions import write_editions
+    from .editions import check_outputs, write_editions
 
+    if not args.out.strip():
+        raise ValueError("--out is empty; give the folder to write, e.g. --out handout")
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file; give a folder (it is created if missing)")
+    check_outputs(out, ("student", "instructor", "site") if args.site else ("student", "instructor"))
     written = write_editions(out)
     print(f"wrote {len(written['student'])} notebooks to {out / 'student'} and {out / 'instructor'}")
     if args.site:

@@ -181,7 +181,17 @@ class SyntheticPairs(_PairSource):
 
 
 def _image_files(folder: Path) -> dict:
-    return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES}
+    """``{stem: path}`` of the images in ``folder``; two files of one stem (a.png and a.jpg) are refused:
+    which of them is the pair is not for the loader to guess."""
+    found: dict = {}
+    for p in sorted(folder.iterdir()):
+        if p.suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        if p.stem in found:
+            raise ValueError(f"{folder} holds both {found[p.stem].name} and {p.name}; one name, one image: "
+                             "remove or rename one of them")  # fmt: skip
+        found[p.stem] = p
+    return found
 
 
 class PairedFolder(_PairSource):

@@ -164,7 +164,10 @@ def load_official_state(path) -> dict:
         raise FileNotFoundError(
             f"{path} does not exist; download the official weights with data_scripts/fetch_weights.py"
         )
-    if path.suffix == ".ckpt":
+    if path.suffix.lower() == ".ckpt":
+        if path.suffix != ".ckpt":
+            raise ValueError(f"{path}: MindSpore reads checkpoints named *.ckpt only; rename it to "
+                             f"{path.with_suffix('.ckpt').name}")  # fmt: skip
         params = ms.load_checkpoint(str(path))
         state = {k: v.asnumpy() for k, v in params.items()}
     else:
