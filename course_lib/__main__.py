@@ -322,6 +322,17 @@ def warn_if_untrained(weights: str, method: str) -> None:
               file=sys.stderr)  # fmt: skip
 
 
+def _header_size(path: Path) -> tuple:
+    """An image's (width, height) from its header (unreadable: (0, 0); load_image reports it later)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            return img.size
+    except Exception:
+        return (0, 0)
+
+
 def nearly_constant(img, out) -> bool:
     """An output with almost no contrast (spread under 2/255) from an input that has some (over 8/255)."""
     return float(np.std(out)) < 2 / 255 and float(np.std(img)) > 8 / 255
@@ -341,6 +352,7 @@ def cmd_enhance(args) -> None:
     if not todo:
         print(f"kept {kept} existing output(s), e.g. {jobs[0][1]}; --overwrite replaces them")
         return
+    todo.sort(key=lambda job: _header_size(job[0][0]))  # photos of one size one after another
     from . import device
     from .data import load_image, save_image
     from .train import predict
