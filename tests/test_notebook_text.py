@@ -70,3 +70,20 @@ def test_the_scanner_finds_units_and_skips_shapes_math_and_allowed_constants():
     assert CONSTANTS and all(isinstance(v, str) and len(v) > 10 for v in CONSTANTS.values()), (
         "each needs a source"
     )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_first_cell_gives_student_minutes_and_last_cell_five_key_takeaways(path):
+    cells = json.loads(path.read_text())["cells"]
+    first, last = "".join(cells[0]["source"]), "".join(cells[-1]["source"])
+    minutes = re.search(r"^\*\*Student minutes per section\*\* \(an estimate[^)]*\): (.*)$", first, re.M)
+    assert minutes, (
+        f"{path.name}: the first cell gives no 'Student minutes per section (an estimate ...)' line"
+    )
+    assert re.findall(r"\d+/\d+/\d+", minutes.group(1)), (
+        f"{path.name}: student minutes not as reading/running/exercises"
+    )
+    box = re.search(r"^> \*\*Key takeaways\*\*\n((?:> \d\. .*\n?)+)", last, re.M)
+    assert box and len(box.group(1).strip().splitlines()) == 5, (
+        f"{path.name}: no five-line 'Key takeaways' box"
+    )
