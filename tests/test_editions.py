@@ -304,6 +304,9 @@ def test_editions_refuses_symlinks_and_the_source_tree(tmp_path, capsys):
 def test_site_builds_and_links_every_chapter(handout):
     site = handout / "site"
     index = (site / "index.html").read_text()
+    assert 'href="syllabus.html"' in index
+    syllabus = (site / "syllabus.html").read_text()
+    assert "<table>" in syllabus and all(f'href="{p.stem}.html"' in syllabus for p in NOTEBOOKS)
     for path in NOTEBOOKS:
         assert f'href="{path.stem}.html"' in index
         page = (site / f"{path.stem}.html").read_text()
@@ -335,7 +338,7 @@ def test_every_page_loads_in_chromium_without_errors(tmp_path):
     for name, r in reports.items():
         assert not r["errors"], f"{name}: {r['errors'][:3]}"
         assert not r["broken"], f"{name}: images that did not load: {r['broken']}"
-        if name != "index.html":
+        if name not in ("index.html", "syllabus.html"):
             assert r["images"] > 0 and r["formulas"] > 0, f"{name}: {r}"
     with_widgets = [n for n in reports if n != "index.html" and "widgets" in nbformat.read(
         NOTEBOOKS[0].parent / n.replace(".html", ".ipynb"), as_version=4).metadata]  # fmt: skip
