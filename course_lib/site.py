@@ -19,7 +19,7 @@ import shutil
 from pathlib import Path
 from typing import List, Optional
 
-from .editions import instructor_notebook, source_notebooks, student_notebook
+from .editions import check_outputs, instructor_notebook, source_notebooks, student_notebook, write_text
 
 ASSETS = Path.home() / ".cache" / "course_lib" / "site_assets"
 _STYLE = (
@@ -114,6 +114,7 @@ def build_site(out: Path, folder: Optional[Path] = None, edition: str = "student
     if edition not in ("student", "instructor"):
         raise ValueError(f"edition must be 'student' or 'instructor', got {edition!r}")
     out = Path(out)
+    check_outputs(out.parent, (out.name,))
     out.mkdir(parents=True, exist_ok=True)
     local = (ASSETS / "require.js").is_file()
     if local:
@@ -134,7 +135,7 @@ def build_site(out: Path, folder: Optional[Path] = None, edition: str = "student
         body = re.sub(r"(<body[^>]*>)", lambda m, nav=nav: m.group(1) + nav, body, count=1)
         body = body.replace("</body>", nav + "</body>", 1)
         target = out / ch["file"]
-        target.write_text(body, encoding="utf-8")
+        write_text(target, body)
         written.append(target)
-    (out / "index.html").write_text(index_page(chapters, edition), encoding="utf-8")
+    write_text(out / "index.html", index_page(chapters, edition))
     return [out / "index.html"] + written

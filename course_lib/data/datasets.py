@@ -257,8 +257,10 @@ class PairedFolder(_PairSource):
         lq, gt = load_image(lq_path), load_image(gt_path)
         if lq.shape[0] * self.scale != gt.shape[0] or lq.shape[1] * self.scale != gt.shape[1]:
             raise ValueError(
-                f"{lq_path.name} is {lq.shape[:2]} and {gt_path.name} is {gt.shape[:2]}; at scale "
-                f"{self.scale} the ground truth must be exactly {self.scale}x larger"
+                f"{self.lq_dir.name}/{lq_path.name} (input) is {lq.shape[0]}x{lq.shape[1]} and "
+                f"{self.gt_dir.name}/{gt_path.name} (ground truth) is {gt.shape[0]}x{gt.shape[1]} (height x width); "
+                f"at scale {self.scale} the ground truth must be exactly {self.scale}x the input: crop it to a "
+                f"multiple of {self.scale} (course_lib.data.degrade.modcrop) and make the input from the cropped one"
             )
         if self.patch and min(gt.shape[:2]) < self.patch:
             raise ValueError(

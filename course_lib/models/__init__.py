@@ -17,6 +17,7 @@ target ``(N, 3, H, W)`` (:mod:`course_lib.data.hdr`).
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from typing import Callable, Dict
 
 DATA_KINDS = ("paired", "unpaired_low_light", "hdr")
@@ -206,8 +207,24 @@ def _zero_reference_loss(tv_weight):
     return factory
 
 
+class _Lazy:
+    """Stands for a submodule in the entries below: ``baseline.l1_loss_fn`` is a function that imports
+    ``course_lib.models.baseline`` when called, so importing the registry (the command line's method check,
+    ``info``) does not import MindSpore."""
+
+    def __init__(self, module: str):
+        self._module = module
+
+    def __getattr__(self, attr: str):
+        def call(*args, **kwargs):
+            return getattr(importlib.import_module(f"{__name__}.{self._module}"), attr)(*args, **kwargs)
+
+        call.__name__ = call.__qualname__ = attr
+        return call
+
+
 def _register_all() -> None:
-    from . import baseline
+    baseline = _Lazy("baseline")
 
     entries = [
         MethodSpec("baseline", baseline.baseline, baseline.l1_loss_fn, "paired",
