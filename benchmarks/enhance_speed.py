@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 # (method, extra enhance arguments): every method with course weights that takes one photo
-DEFAULT = [("aecrnet", []), ("aecrnet_dcp", []), ("ktdn", []), ("srktdn", []), ("zero_dce", []), ("zero_dce_pp", []),
+DEFAULT = [("aecrnet", []), ("aecrnet_dcp", []), ("ktdn_dcp", []), ("srktdn_dcp", []), ("zero_dce", []), ("zero_dce_pp", []),
            ("espcn", []), ("edsr", []), ("csd", []), ("csd", ["--width", "0.25"])]  # fmt: skip
 TIMINGS = re.compile(r"wrote (\d+) image\(s\) to .* in ([\d.]+) s \(first ([\d.]+) s\)")
 

@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 
 # isort: on
 
-DEHAZERS = ("aecrnet", "aecrnet_dcp", "ktdn", "srktdn")
+DEHAZERS = ("aecrnet", "aecrnet_dcp", "ktdn_dcp", "srktdn_dcp")
 LOW_LIGHT = ("zero_dce", "zero_dce_pp")
 
 

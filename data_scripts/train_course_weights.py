@@ -76,8 +76,15 @@ RECIPES = {
     "ktdn_teacher": dict(steps=800, lr=1e-3, batch=8, patch=96, per_photo=8, store="float16", max_side=320),
     # the students' prior head computes the dark channel prior of each crop: 160-px crops of 320-px photos see it
     # as the held-out photos (320 px) do (96-px crops: 19.06 dB non-homogeneous after 400 steps; 160: 19.59)
-    "ktdn": dict(steps=800, lr=2e-4, batch=4, patch=160, per_photo=8, grad_clip=0.5, store="float16", max_side=320),
-    "srktdn": dict(steps=800, lr=2e-4, batch=4, patch=160, per_photo=8, grad_clip=0.5, store="float16", max_side=320),
+    "ktdn_dcp": dict(steps=800, lr=2e-4, batch=4, patch=160, per_photo=8, grad_clip=0.5, store="float16", max_side=320),
+    "srktdn_dcp": dict(steps=800, lr=2e-4, batch=4, patch=160, per_photo=8, grad_clip=0.5, store="float16",
+                       max_side=320),
+    # the papers' networks (tanh tail, no prior): KTDN starts from its clear -> clear teacher (same network), the
+    # two-branch network learns clear -> clear first; then dehazing with the transfer loss
+    "ktdn": dict(steps=4000, lr=2e-4, batch=4, patch=160, per_photo=8, grad_clip=0.5, store="float16", max_side=320,
+                 init="ktdn_teacher"),
+    "srktdn": dict(steps=4000, pretrain_steps=1500, lr=2e-4, batch=4, patch=160, per_photo=8, grad_clip=0.5,
+                   store="float16", max_side=320),
     "aecrnet_dcp": dict(steps=1600, lr=2e-4, batch=4, patch=112, per_photo=20, grad_clip=0.5, max_side=256),
 }
 LICENCES = {

@@ -175,10 +175,22 @@ def _ktdn_teacher():
 def _ktdn():
     from .srktdn import ktdn
 
-    return ktdn("compact", prior_head=True)  # course variant: learns a correction of the dark channel prior
+    return ktdn("compact")  # the paper's network: its own 7x7 conv + tanh tail, no prior inside
 
 
 def _srktdn():
+    from .srktdn import srktdn
+
+    return srktdn("compact")
+
+
+def _ktdn_dcp():
+    from .srktdn import ktdn
+
+    return ktdn("compact", prior_head=True)  # course variant: learns a correction of the dark channel prior
+
+
+def _srktdn_dcp():
     from .srktdn import srktdn
 
     return srktdn("compact", prior_head=True)
@@ -232,13 +244,19 @@ def _register_all() -> None:
         MethodSpec("aecrnet", _aecrnet_tiny, _aecr_loss, "paired",
                    "AECR-Net (CVPR 2021) dehazing, tiny width; L1 + 0.1 contrastive regularisation", pad_multiple=4),
         MethodSpec("aecrnet_dcp", _aecrnet_tiny_dcp, _l1_loss, "paired",
-                   "AECR-Net tiny refining the dark channel prior's transmission (course variant), L1", pad_multiple=4),
+                   "AECR-Net tiny correcting the dark channel prior's output image (course variant), L1", pad_multiple=4),
         MethodSpec("ktdn_teacher", _ktdn_teacher, _teacher_loss, "paired",
                    "KTDN teacher (stage 1), compact: the KTDN network trained clear -> clear, L1", pad_multiple=32),
         MethodSpec("ktdn", _ktdn, _transfer_loss, "paired",
-                   "KTDN (CVPRW 2020) dehazing, compact, input skip: L1 + 0.1 L1 to the frozen teacher's feature", pad_multiple=32),
+                   "KTDN (CVPRW 2020) dehazing, compact, the paper's tanh tail: L1 + 0.1 L1 to the frozen teacher's feature", pad_multiple=32),
         MethodSpec("srktdn", _srktdn, _transfer_loss, "paired",
-                   "SRKTDN (CVPRW 2021): KTDN branch + RCAN branch + fusion, compact, input skip; L1 + 0.1 transfer",
+                   "KTDN branch + RCAN branch + fusion (Yu et al.'s two-branch layout), compact, tanh tail; L1 + 0.1 transfer",
+                   pad_multiple=32),
+        MethodSpec("ktdn_dcp", _ktdn_dcp, _transfer_loss, "paired",
+                   "KTDN compact whose tail corrects the dark channel prior's output image (course variant); L1 + 0.1 transfer",
+                   pad_multiple=32),
+        MethodSpec("srktdn_dcp", _srktdn_dcp, _transfer_loss, "paired",
+                   "two-branch KTDN + RCAN compact correcting the dark channel prior's output image (course variant)",
                    pad_multiple=32),
         MethodSpec("zero_dce", _zero_dce, _zero_reference_loss(200.0), "unpaired_low_light",
                    "Zero-DCE (CVPR 2020) low-light enhancement, four non-reference losses"),
