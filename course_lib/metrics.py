@@ -81,6 +81,10 @@ def _data_range(x: Any, ref: Any, data_range) -> float:
     if len(ints) == 1 and data_range is None:
         raise ValueError(f"x is {kx} and ref is {kr}: one is in integer codes (0-{np.iinfo(ints[0]).max}), the "
                          "other in floats; convert both to one scale (e.g. img / 255.0) or give data_range")  # fmt: skip
+    if data_range is None and ints and kx not in (np.uint8, np.uint16):  # int64 from a list, int32, ...
+        raise ValueError(
+            f"x is {kx}: no image range is implied by that type; give data_range (255 for 8-bit codes)"
+        )
     if data_range is None:
         data_range = float(np.iinfo(kx).max) if ints else 1.0
     if not (isinstance(data_range, (int, float, np.number)) and math.isfinite(data_range) and data_range > 0):

@@ -387,6 +387,7 @@ def _check_archive(path: Path, name: str) -> None:
                         if done != member.size:
                             raise FetchError(f"{name} is truncated inside member {member.name!r} ({done} of "
                                              f"{member.size} bytes)")  # fmt: skip
+                _check_tar_end(tf, name)
             return
     raise FetchError(
         f"{name} is not a complete zip or tar archive (truncated, or another kind of file such as a web page)"
@@ -470,13 +471,26 @@ def _check_total(archive: Path, total: int, max_bytes: float, max_ratio: float, 
                          f"{free / 2**30:.2f} GiB free; free some disk space or choose another --root")  # fmt: skip
 
 
+def _check_tar_end(tf: tarfile.TarFile, name: str) -> None:
+    """A tar ends with two zero blocks; tarfile takes a cut at a member boundary or inside a header for the
+    end, silently dropping the members after it. Refuse an archive whose end marker is missing."""
+    tf.fileobj.seek(tf.offset)
+    end = tf.fileobj.read(2 * tarfile.BLOCKSIZE)
+    if len(end) < 2 * tarfile.BLOCKSIZE or end.count(0) != len(end):
+        raise FetchError(f"{name} is truncated (it ends without the tar end marker, after "
+                         f"{len(tf.getmembers())} complete members); delete it and download it again")  # fmt: skip
+
+
 def _write_member(source, dest: Path, size: int, what: str) -> None:
     """Copy an open member to ``dest`` through a temporary name; refuse a member that ends short."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.extracting")
     try:
         done = 0
-        with source, open(tmp, "wb") as out:
+        if tmp.is_symlink():
+            tmp.unlink()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        with source, open(os.open(tmp, flags, 0o644), "wb") as out:
             while block := source.read(CHUNK):
                 done += len(block)
                 if done > size:
@@ -520,6 +534,7 @@ def _extract(archive: Path, target: Path, max_bytes: float = DEFAULT_MAX_BYTES,
                 total += m.size
                 _check_total(archive, total, max_bytes, max_ratio, target)
                 members.append(m)
+            _check_tar_end(tf, archive.name)
             for m in members:
                 dest = _check_member_path(m.name, target)
                 if m.isdir():

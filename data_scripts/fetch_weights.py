@@ -131,6 +131,8 @@ def fetch(name: str, directory=None, *, url: str | None = None, quiet: bool = Fa
 def _remove_stale_parts(directory: Path) -> None:
     """Delete ``.part-PID-*`` files of processes that no longer run (a download killed by SIGKILL)."""
     for part in directory.glob(".part-*"):
+        if part.is_symlink() or not part.is_file():
+            continue
         pid = part.name.split("-")[1]
         if not pid.isdigit():  # an older, unnamed one: no process can still be writing it after a day
             import time

@@ -101,6 +101,21 @@ def test_a_plain_tar_truncated_inside_a_member_is_an_error_and_leaves_no_partial
         fd._check_archive(cut, "cut.tar")
 
 
+@pytest.mark.parametrize("cut", [512 + 5120, 512 + 5120 + 256])  # after a.bin's data; inside b.bin's header
+def test_a_plain_tar_cut_at_a_member_boundary_is_not_taken_for_its_end(tmp_path, cut):
+    whole = _plain_tar(tmp_path / "whole.tar", [("a.bin", os.urandom(5000)), ("b.bin", os.urandom(20000))])
+    (tmp_path / "cut.tar").write_bytes(whole.read_bytes()[:cut])
+    with pytest.raises(
+        fd.FetchError, match=r"cut.tar is truncated \(it ends without the tar end marker, after 1"
+    ):
+        fd.safe_extract(tmp_path / "cut.tar", tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
+    with pytest.raises(fd.FetchError, match="cut.tar is truncated"):
+        fd._check_archive(tmp_path / "cut.tar", "cut.tar")
+    fd.safe_extract(whole, tmp_path / "out")  # the whole archive has its end marker
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.bin", "b.bin"]
+
+
 def _encrypted_zip(method=0):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:

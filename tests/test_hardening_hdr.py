@@ -279,3 +279,14 @@ def test_nan_exposures_and_a_missing_alignratio_are_named(tmp_path, capsys):
     (tmp_path / "b" / "0005_alignratio.npy").unlink()
     with pytest.raises(ImageError, match="0005_alignratio.npy is missing"):
         ntire_scene(tmp_path / "b", "0005")
+
+
+def test_a_small_image_in_a_huge_file_reads_only_what_its_pixels_can_take(tmp_path):
+    save_hdr(tmp_path / "x.hdr", np.full((2, 3, 3), 0.5, np.float32))
+    with open(tmp_path / "x.hdr", "ab") as f:
+        f.write(bytes(50 * 2**20))  # 50 MB of trailing junk
+    tracemalloc.start()
+    img = load_hdr(tmp_path / "x.hdr")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert np.all(img == np.float32(128.5 / 256)) and peak < 2**21  # the 1 MB header window, not the 50 MB

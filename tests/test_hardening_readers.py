@@ -183,3 +183,17 @@ def test_paired_folder_refuses_two_files_of_one_stem(tmp_path):
     save_image(tmp_path / "lq" / "a.jpg", np.ones((8, 8, 3)))
     with pytest.raises(ValueError, match=r"lq holds both a.jpg and a.png; one name, one image"):
         PairedFolder(tmp_path / "lq", tmp_path / "gt")
+
+
+def test_16_bit_rgb_tiff_loads_at_full_precision(tmp_path):
+    a = np.random.default_rng(1).integers(0, 65536, (6, 7, 3), dtype=np.uint16)
+    tifffile.imwrite(tmp_path / "t16.tif", a, photometric="rgb")
+    np.testing.assert_array_equal(load_image(tmp_path / "t16.tif"), (a / 65535.0).astype(np.float32))
+
+
+def test_psnr_of_integer_types_without_an_image_range_needs_data_range():
+    with pytest.raises(ValueError, match="x is int64: no image range is implied"):
+        metrics.psnr([[0, 1], [2, 3]], [[0, 1], [2, 4]])
+    assert metrics.psnr([[0, 1], [2, 3]], [[0, 1], [2, 4]], data_range=255) == pytest.approx(
+        10 * np.log10(255**2 / 0.25)
+    )

@@ -250,3 +250,38 @@ def test_a_training_checkpoint_with_metadata_works_as_weights(tmp_path):
     for p in got.get_parameters():
         np.testing.assert_array_equal(p.asnumpy(), params[p.name].asnumpy())
     assert any(not np.array_equal(want[k], params[k].asnumpy()) for k in want)  # trained values, not fresh
+
+
+def test_the_run_lock_never_writes_into_a_hard_link(tmp_path):
+    victim = tmp_path / "precious.txt"
+    victim.write_text("precious")
+    run = tmp_path / "run"
+    run.mkdir()
+    os.link(victim, run / ".lock")
+    with pytest.raises(CheckpointError, match=r"\.lock is a hard link to another file"):
+        _tiny_fit(run)
+    assert victim.read_text() == "precious"
+
+
+def test_a_link_planted_at_the_temporary_checkpoint_name_is_not_written_through(tmp_path):
+    victim = tmp_path / "precious.txt"
+    victim.write_text("precious")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / f".tmp{os.getpid()}_step_00000001.ckpt").symlink_to(victim)
+    save_checkpoint(REGISTRY["baseline"].build(num_feat=4), run / "step_00000001.ckpt", {"step": 1})
+    assert victim.read_text() == "precious" and (run / "step_00000001.ckpt").is_file()
+
+
+def test_official_zero_dce_loader_refuses_nan(tmp_path):
+    from course_lib.models.zero_dce import ZeroDCEPP, load_official
+
+    net = ZeroDCEPP()
+    name = sorted(p.name for p in net.get_parameters())[0]
+    values = {p.name: p.asnumpy().copy() for p in net.get_parameters()}
+    values[name].flat[0] = np.nan
+    ms.save_checkpoint(
+        [{"name": k, "data": ms.Tensor(v)} for k, v in values.items()], str(tmp_path / "zd.ckpt")
+    )
+    with pytest.raises(ValueError, match=f"tensor {name} holds NaN or infinity"):
+        load_official(tmp_path / "zd.ckpt")

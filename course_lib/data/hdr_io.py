@@ -80,7 +80,8 @@ def save_hdr(path, img: np.ndarray) -> None:
 
 
 _SIZE = re.compile(rb"^-Y +([0-9]{1,9}) +\+X +([0-9]{1,9})$")
-_HEADER_MAX = 1 << 16  # a header longer than 64 KB is not a Radiance header
+_HEADER_MAX = 1 << 16  # a header line longer than 64 KB is not a Radiance header line
+_HEADER_READ = 1 << 20  # nor is a header longer than 1 MB
 
 
 def _parse_header(path, raw: bytes):
@@ -147,11 +148,15 @@ def load_hdr(path) -> np.ndarray:
     Peak memory: the file, the RGBE bytes and the float32 result (below 3x the result).
     """
     try:
-        raw = Path(path).read_bytes()
+        with open(path, "rb") as f:
+            head = f.read(_HEADER_READ)
+            h, w, exposure, start = _parse_header(path, head)
+            f.seek(start)
+            # never more than the largest encoding of h x w pixels (RLE all literals), whatever the file's size
+            raw = f.read(h * (4 + 4 * (w + math.ceil(w / 128))))
     except OSError as err:
         raise ImageError(f"{path}: cannot read it ({err.strerror or err})") from None
-    h, w, exposure, start = _parse_header(path, raw)
-    data = memoryview(raw)[start:]
+    data = memoryview(raw)
     if len(data) < h * _min_bytes_per_row(w):
         raise ImageError(f"{path}: truncated: the header declares {w}x{h} pixels, which need at least "
                          f"{h * _min_bytes_per_row(w)} bytes; {len(data)} follow it")  # fmt: skip

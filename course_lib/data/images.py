@@ -113,6 +113,28 @@ def _scaled(a: np.ndarray, top: float) -> np.ndarray:
     return out
 
 
+def _tiff_bits(img: Image.Image) -> tuple:
+    bits = img.tag_v2.get(258, (8,))
+    return tuple(bits) if isinstance(bits, (tuple, list)) else (bits,)
+
+
+def _load_tiff_rgb16(p: Path) -> np.ndarray:
+    """A 16-bit RGB(A) TIFF at full precision (tifffile; the size was checked from the header)."""
+    import tifffile
+
+    try:
+        a = tifffile.imread(str(p))
+    except (OSError, ValueError, IndexError, tifffile.TiffFileError) as err:
+        raise ImageError(
+            f"{p}: the TIFF is corrupt or truncated ({err}); re-download or re-export it"
+        ) from None
+    if a.dtype != np.uint16 or a.ndim != 3 or a.shape[-1] < 3:
+        raise ImageError(
+            f"{p}: a {a.dtype} TIFF of shape {a.shape}; export it as an 8- or 16-bit RGB TIFF or PNG"
+        )
+    return _scaled(a[..., :3], 65535.0)
+
+
 def _load_png16(p: Path) -> np.ndarray:
     a = read_png16(p)
     planes = a.shape[-1]
@@ -167,6 +189,8 @@ def load_image(path: PathLike) -> np.ndarray:
             check_pixels(p, *img.size)  # from the header, before any pixel is decoded
             if img.format == "PNG" and _png_bit_depth(p) == 16:
                 return _load_png16(p)
+            if img.format == "TIFF" and img.mode in ("RGB", "RGBA") and max(_tiff_bits(img)) > 8:
+                return _load_tiff_rgb16(p)  # Pillow keeps 8 of the 16 bits of RGB TIFFs
             img.load()
             upright = ImageOps.exif_transpose(img)  # phone photos: the EXIF orientation tag, applied
             return _to_float_rgb(upright, p)

@@ -199,6 +199,10 @@ def load_official(path, scale_factor: int = 12):
         value = state[p.name]
         if tuple(value.shape) != tuple(p.shape):
             raise ValueError(f"{path}: {p.name} has shape {value.shape}, the model wants {p.shape}")
+        if not np.isfinite(value).all():
+            raise ValueError(
+                f"{path}: tensor {p.name} holds NaN or infinity; the file is damaged: use other weights"
+            )
         p.set_data(ms.Tensor(value))
     net.set_train(False)
     return net

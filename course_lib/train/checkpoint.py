@@ -61,10 +61,19 @@ class RunLock:
             ) from None
         import stat
 
-        if not stat.S_ISREG(os.fstat(self._fd).st_mode):  # a FIFO or device named .lock
+        info = os.fstat(self._fd)
+        if (
+            not stat.S_ISREG(info.st_mode) or info.st_nlink > 1
+        ):  # a FIFO, a device, a hard link to another file
             os.close(self._fd)
             self._fd = None
-            raise CheckpointError(f"{path} is not a regular file; delete it or choose another --ckpt-dir")
+            what = (
+                "is not a regular file"
+                if not stat.S_ISREG(info.st_mode)
+                else "is a hard link to another file"
+            )
+            raise CheckpointError(f"{path} {what}; the run lock never writes into it: delete it or choose another "
+                                  "--ckpt-dir")  # fmt: skip
         try:
             import fcntl
         except ImportError:  # Windows: no flock; runs are not protected from each other there
@@ -121,6 +130,8 @@ def _write_atomically(cell, path: Path, append_dict=None) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".tmp{os.getpid()}_{path.name}")  # same folder: os.replace stays atomic
+    if tmp.is_symlink() or tmp.exists():  # left over, or a link planted there: never written through
+        tmp.unlink()
     try:
         ms.save_checkpoint(cell, str(tmp), append_dict=append_dict, crc_check=True)
         _fsync(tmp)
