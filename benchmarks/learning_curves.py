@@ -5,7 +5,7 @@
 Reads the ``learning_curve`` of each entry of the manifests (default: the shipped one,
 ``course_lib/weights/manifest.json``; the recipe's output folder has its own, ``runs/course-weights/
 manifest.json``; a later file's entry replaces an earlier one's) and draws, per method, the recipe's held-out
-score every few hundred steps against the CPU-hours spent training, with the best classical baseline as a
+score every few hundred steps against the wall-clock hours spent training (the manifest names the machine), with the best classical baseline as a
 dashed line. The score: PSNR (dB) on the method's first test set, PSNR-mu for HDR. Entries trained before
 the recipe recorded curves have no curve and are listed as such.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,8 +61,9 @@ def draw(entries: dict, out: Path) -> list:
             best = max(((v[key], name) for name, v in base.items() if key in v and name != "input"), default=None)
             if best:
                 ax.axhline(best[0], ls="--", color=line.get_color(), lw=1, label=f"{best[1]}")
-        ax.set_title(f"{method} ({entry['steps']} steps)", fontsize=10)
-        ax.set_xlabel("training time (CPU-hours)")
+        ax.set_title(textwrap.fill(method if str(entry["steps"]) in method.replace(",", "")
+                                   else f"{method} ({entry['steps']} steps)", 45), fontsize=9)
+        ax.set_xlabel("training time (hours, wall clock)")
         ax.set_ylabel("held-out PSNR-mu (dB)" if any("psnr_mu" in k for k in keys) else "held-out PSNR (dB)")
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
