@@ -49,8 +49,11 @@ def test_the_dark_channel_prior_amplifies_the_top_band_of_real_haze():
     assert high_frequency_ratio(np.clip(baselines.dark_channel_prior(x), 0, 1), x) > 3
 
 
+TINTED = pytest.mark.xfail(strict=True, reason="measured: the shipped Zero-DCE++ raises blue/red by 43 % (docs/results.md)")
+
+
 @needs_dark
-@pytest.mark.parametrize("method", ["zero_dce", "zero_dce_pp"])
+@pytest.mark.parametrize("method", ["zero_dce", pytest.param("zero_dce_pp", marks=TINTED)])
 def test_low_light_keeps_the_inputs_colour_balance_and_is_as_bright_as_the_official_weights(method):
     from course_lib.models.zero_dce import load_official
 
