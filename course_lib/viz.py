@@ -237,18 +237,20 @@ def trace_blocks(net, input_shape: Sequence[int]) -> list:
     """Run ``net`` once on zeros of ``input_shape`` (PyNative, forward hooks on its direct children, and on
     the members of a child ``CellList``) and
     return, in call order, one dict per child call: ``name``, ``kind`` (class), ``shape`` (first output's
-    shape) and ``params`` (the child's parameter count). A child called twice appears twice. A wrapper with
+    shape) and ``params`` (the child's trainable parameter count, as :func:`course_lib.metrics.count_params`). A child called twice appears twice. A wrapper with
     a single child (``BracketInput``) is looked through: the children are the wrapped network's."""
     import mindspore as ms
 
-    from .metrics import run_hooked
+    from .metrics import count_params, run_hooked
 
     calls = []
 
     def hook(name):
         def record(cell, args, output):
             first = output[0] if isinstance(output, (tuple, list)) else output
-            params = sum(int(np.prod(p.shape)) for p in cell.get_parameters())
+            params = count_params(
+                cell
+            )  # trainable, as every count in the course (BatchNorm statistics are not)
             calls.append(
                 {"name": name, "kind": type(cell).__name__, "shape": tuple(first.shape), "params": params}
             )
@@ -377,7 +379,9 @@ def architecture(net, input_shape: Sequence[int], title: str = "", per_row: int 
     calls = trace_blocks(net, input_shape)
     cell = _traced_cell(net)
     flow = flow if flow is not None else (cell.diagram_flow() if hasattr(cell, "diagram_flow") else None)
-    total = sum(int(np.prod(p.shape)) for p in net.get_parameters())
+    from .metrics import count_params
+
+    total = count_params(net)
     heading = f"{title or type(cell).__name__}: input {tuple(input_shape)}, {total:,} parameters"
     by_name = {}
     for c in calls:
