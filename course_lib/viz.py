@@ -209,7 +209,7 @@ def plot_curves(
     """Line plot of several named curves over ``xs`` (e.g. LE-curves for several alphas)."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(4, 3.2), dpi=DPI)
+    fig, ax = plt.subplots(figsize=(5, 3.5), dpi=DPI)
     for name, ys in curves.items():
         ax.plot(xs, ys, label=name)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
