@@ -6,7 +6,7 @@
     python benchmarks/srktdn_ablation.py --only prior --steps 400                 # the prior-head probes (README)
     python benchmarks/srktdn_ablation.py --only prior --steps 400 --patch 96 --batch 8 --grad-clip 0
 
-Four compact students, each trained by the course recipe's settings for ``ktdn`` / ``srktdn``
+Four compact students, each trained by the course recipe's settings for ``ktdn_dcp`` / ``srktdn_dcp``
 (``data_scripts/train_course_weights.py``: same photos, same synthetic haze, same seed, same steps, same
 batches): KTDN and SRKTDN, each with the transfer loss (L1 + 0.1 L1 to the frozen ``ktdn_teacher``'s feature
 of the clear image) and without it (L1 alone). The two "with transfer" runs are the recipe's own runs: at the
@@ -35,10 +35,10 @@ import train_course_weights as recipe_script  # noqa: E402
 # isort: on
 
 VARIANTS = {  # name: (registry method, transfer loss?)
-    "KTDN, L1 only": ("ktdn", False),
-    "KTDN, L1 + transfer": ("ktdn", True),
-    "SRKTDN, L1 only": ("srktdn", False),
-    "SRKTDN, L1 + transfer": ("srktdn", True),
+    "KTDN, L1 only": ("ktdn_dcp", False),
+    "KTDN, L1 + transfer": ("ktdn_dcp", True),
+    "SRKTDN, L1 only": ("srktdn_dcp", False),
+    "SRKTDN, L1 + transfer": ("srktdn_dcp", True),
 }
 PRIOR = {"KTDN prior head, L1 + transfer": ("ktdn_prior", True)}
 
@@ -53,7 +53,7 @@ def train_variant(method, transfer, photos, steps, runs, lr=None):
 
     prior = method == "ktdn_prior"
     if prior:
-        method = "ktdn"
+        method = "ktdn_dcp"
     spec, recipe = get_method(method), dict(recipe_script.RECIPES[method])
     device.setup(seed=0, verbose=False)
     if prior:
@@ -87,7 +87,7 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=None, help="default: the recipe's")
     parser.add_argument("--grad-clip", type=float, default=None, help="0: none; default: the recipe's")
     args = parser.parse_args(argv)
-    for method in ("ktdn", "srktdn"):  # overrides of the recipe, for probes
+    for method in ("ktdn_dcp", "srktdn_dcp"):  # overrides of the recipe, for probes
         overrides = {"patch": args.patch, "batch": args.batch, "grad_clip": args.grad_clip}
         recipe_script.RECIPES[method].update({k: (v or None) if k == "grad_clip" else v
                                               for k, v in overrides.items() if v is not None})  # fmt: skip
@@ -95,7 +95,7 @@ def main(argv=None):
     rows = {name: by_set for name, by_set in quality.baselines("ktdn").items()}
     minutes = {}
     for name, (method, transfer) in (VARIANTS if args.only == "ablation" else PRIOR).items():
-        steps = args.steps or recipe_script.RECIPES[method.replace("_prior", "")]["steps"]
+        steps = args.steps or recipe_script.RECIPES["ktdn_dcp" if method == "ktdn_prior" else method]["steps"]
         as_recipe = args.lr is None and args.patch is None and args.batch is None and args.grad_clip is None
         if transfer and as_recipe and steps == weights.manifest().get(method, {}).get("steps"):
             rows[name] = weights.manifest()[method]["scores"]  # the recipe's run itself
@@ -111,8 +111,8 @@ def main(argv=None):
         cells = " | ".join(f"{by_set[s]['psnr']:.2f} / {by_set[s]['ssim']:.3f}" for s in sets)
         print(f"| {name} | {cells} | {minutes.get(name, '')} |")
     result = {"students": "prior_head=True (the registry's), recipes: "
-              + json.dumps({m: recipe_script.RECIPES[m] for m in ("ktdn", "srktdn")}),
-              "steps": {m: args.steps or recipe_script.RECIPES[m]["steps"] for m in ("ktdn", "srktdn")},
+              + json.dumps({m: recipe_script.RECIPES[m] for m in ("ktdn_dcp", "srktdn_dcp")}),
+              "steps": {m: args.steps or recipe_script.RECIPES[m]["steps"] for m in ("ktdn_dcp", "srktdn_dcp")},
               "lr": args.lr,
               "scores": rows, "train_minutes": minutes, "machine": recipe_script.machine(),
               "date": time.strftime("%Y-%m-%d")}  # fmt: skip

@@ -121,7 +121,14 @@ class _Builder:
                 f"{type(self.net).__name__}; pass the official {self.family} checkpoint of this configuration"
             )
         self.used.add(official)
-        return np.asarray(self.state[official], dtype=np.float32)
+        value = np.asarray(self.state[official], dtype=np.float32)
+        if not np.isfinite(value).all():
+            raise ValueError(
+                f"{self.family}: official tensor {official!r} holds NaN or infinity "
+                f"({value.size - int(np.isfinite(value).sum())} of {value.size} values); the file is damaged or "
+                "its training diverged: use other weights"
+            )
+        return value
 
     def put(self, course: str, value: np.ndarray, official: str) -> None:
         self.out[course] = np.ascontiguousarray(value, dtype=np.float32)
@@ -454,7 +461,7 @@ def load_official_weights(net, source, model=None):
         path = Path(source)
         if not path.is_file():
             raise FileNotFoundError(f"{path} does not exist")
-        if path.suffix == ".ckpt" and family in ("zero_dce", "zero_dce_pp"):
+        if path.suffix.lower() == ".ckpt" and family in ("zero_dce", "zero_dce_pp"):
             from .models.zero_dce import load_official_state
 
             state = load_official_state(path)

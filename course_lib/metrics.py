@@ -7,7 +7,9 @@ Conventions (the ones super-resolution and dehazing papers report with):
 * ``crop_border=s`` shaves ``s`` pixels from every side before measuring (SR papers shave the scale).
 * ``y_channel=True`` measures the luma of ITU-R BT.601 in studio swing, as MATLAB's ``rgb2ycbcr``:
   ``Y = 16/255 + (65.481 R + 128.553 G + 24.966 B) / 255`` for RGB in [0, 1]. Published Set5/Set14
-  numbers use it.
+  numbers use it. A grey reference (one channel, or three equal ones) is measured on its grey values, as
+  MATLAB scripts do (``rgb2ycbcr`` is only applied to colour images; on a grey image turned RGB it would
+  shrink every error by 219/255 and add 1.32 dB); the output is then read as the mean of its channels.
 * SSIM uses an 11x11 Gaussian window, sigma 1.5, K1 = 0.01, K2 = 0.03 (Wang et al. 2004), averaged over
   channels; it equals ``skimage.metrics.structural_similarity(gaussian_weights=True, sigma=1.5,
   use_sample_covariance=False, data_range=...)``.
@@ -25,7 +27,7 @@ network once on a zero input. Cells that compute with functional ops can report 
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy import ndimage
@@ -60,10 +62,46 @@ def rgb_to_y(img: np.ndarray, data_range: float = 1.0) -> np.ndarray:
     return (y * data_range)[..., None]
 
 
+def _is_grey(img: np.ndarray) -> bool:
+    """One channel, or three equal ones."""
+    if img.shape[-1] == 1:
+        return True
+    return img.shape[-1] == 3 and bool((img[..., 0] == img[..., 1]).all() and (img[..., 0] == img[..., 2]).all())
+
+
+def _kind(x: Any) -> np.dtype:
+    return np.dtype(x.asnumpy().dtype if hasattr(x, "asnumpy") else np.asarray(x).dtype)
+
+
+def _data_range(x: Any, ref: Any, data_range) -> float:
+    """The given ``data_range``, or the images' own: 1.0 for floats, the dtype's maximum for integers
+    (255 for uint8). Integer and float images together are refused: one of them is on another scale."""
+    kx, kr = _kind(x), _kind(ref)
+    ints = [k for k in (kx, kr) if k.kind in "ui"]
+    if len(ints) == 1 and data_range is None:
+        raise ValueError(f"x is {kx} and ref is {kr}: one is in integer codes (0-{np.iinfo(ints[0]).max}), the "
+                         "other in floats; convert both to one scale (e.g. img / 255.0) or give data_range")  # fmt: skip
+    if data_range is None and ints and kx not in (np.uint8, np.uint16):  # int64 from a list, int32, ...
+        raise ValueError(
+            f"x is {kx}: no image range is implied by that type; give data_range (255 for 8-bit codes)"
+        )
+    if data_range is None:
+        data_range = float(np.iinfo(kx).max) if ints else 1.0
+    if not (isinstance(data_range, (int, float, np.number)) and math.isfinite(data_range) and data_range > 0):
+        raise ValueError(f"data_range must be a positive finite number, got {data_range!r}")
+    return float(data_range)
+
+
 def _prepare(
     x: Any, ref: Any, data_range: float, crop_border: int, y_channel: bool
 ) -> Tuple[np.ndarray, np.ndarray]:
     a, b = to_numpy_image(x), to_numpy_image(ref)
+    if y_channel and b.shape[-1] == 1 and a.shape[-1] == 3:  # a colour output of a grey reference
+        a = a.mean(axis=-1, keepdims=True)
+    for name, img in (("x", a), ("ref", b)):
+        if not np.isfinite(img).all():
+            raise ValueError(f"{name} holds NaN or infinity at {int((~np.isfinite(img)).sum())} value(s); "
+                             "a metric of it means nothing: find where it came from")  # fmt: skip
     if a.shape != b.shape:
         raise ValueError(
             f"images differ in shape: x has {a.shape} and ref has {b.shape} (both read as (H, W, C)); "
@@ -76,15 +114,21 @@ def _prepare(
             raise ValueError(f"crop_border={crop_border} leaves nothing of an image of size {a.shape[:2]}")
         a = a[crop_border:-crop_border, crop_border:-crop_border]
         b = b[crop_border:-crop_border, crop_border:-crop_border]
-    if y_channel:
+    if y_channel and _is_grey(b):
+        a, b = a.mean(axis=-1, keepdims=True), b[..., :1]
+    elif y_channel:
         a, b = rgb_to_y(a, data_range), rgb_to_y(b, data_range)
     return a, b
 
 
 def psnr(
-    x: Any, ref: Any, *, data_range: float = 1.0, crop_border: int = 0, y_channel: bool = False
+    x: Any, ref: Any, *, data_range: Optional[float] = None, crop_border: int = 0, y_channel: bool = False
 ) -> float:
-    """Peak signal-to-noise ratio in dB: ``10 log10(data_range^2 / MSE)``; ``inf`` for identical images."""
+    """Peak signal-to-noise ratio in dB: ``10 log10(data_range^2 / MSE)``; ``inf`` for identical images.
+
+    data_range: None (default) is 1.0 for float images and the dtype's maximum for integer ones (255 for
+    uint8); an integer and a float image together need it given. NaN/inf inputs raise ValueError."""
+    data_range = _data_range(x, ref, data_range)
     a, b = _prepare(x, ref, data_range, crop_border, y_channel)
     mse = float(np.mean((a - b) ** 2))
     return math.inf if mse == 0 else 10.0 * math.log10(data_range**2 / mse)
@@ -103,13 +147,14 @@ def _blur(img: np.ndarray, window: np.ndarray) -> np.ndarray:
 
 
 def ssim(
-    x: Any, ref: Any, *, data_range: float = 1.0, crop_border: int = 0, y_channel: bool = False
+    x: Any, ref: Any, *, data_range: Optional[float] = None, crop_border: int = 0, y_channel: bool = False
 ) -> float:
     """Structural similarity (Wang et al. 2004, Eq. (13)), mean over pixels and channels.
 
     Local statistics use an 11x11 Gaussian window (sigma 1.5) with reflected borders; the mean skips the
     5-pixel margin where the window leaves the image, as scikit-image does.
     """
+    data_range = _data_range(x, ref, data_range)
     a, b = _prepare(x, ref, data_range, crop_border, y_channel)
     window = _gaussian_window()
     pad = (len(window) - 1) // 2

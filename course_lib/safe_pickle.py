@@ -314,7 +314,11 @@ def _load_zip(path: Path) -> object:
         prefix = pkl[0][: -len("data.pkl")]
         byteorder = "little"
         if prefix + "byteorder" in names:
-            byteorder = archive.read(prefix + "byteorder").decode().strip()
+            byteorder = archive.read(prefix + "byteorder").decode(errors="replace").strip()
+        if byteorder not in ("little", "big"):
+            raise pickle.UnpicklingError(
+                f"{path}: byteorder {byteorder[:20]!r}; torch writes 'little' or 'big'"
+            )
         storages: dict = {}
         unpickler = _TorchUnpickler(io.BytesIO(archive.read(pkl[0])), path, storages)
         result = unpickler.load()
@@ -390,11 +394,17 @@ def load_torch_state_dict(path) -> dict:
         else:
             with open(path, "rb") as f:
                 head = f.read(512)
+            if head.startswith(b"PK\x03\x04"):
+                raise pickle.UnpicklingError(f"{path} is a zip file without its end (truncated: a download cut "
+                                             "short?); download or copy it again")  # fmt: skip
             if len(head) >= 262 and head[257:262] == b"ustar":
                 raise pickle.UnpicklingError(
                     f"{path} is a tar archive (PyTorch <= 0.3 format), which this loader does not read; "
                     "re-save it with a recent torch: torch.save(torch.load(path), new_path)"
                 )
+            if not head.startswith(b"\x80"):  # legacy files start with a binary pickle's PROTO opcode
+                raise pickle.UnpicklingError(f"{path} is not a PyTorch .pth file (neither a zip nor a pickle: "
+                                             f"it starts with {head[:8]!r})")  # fmt: skip
             result = _load_legacy(path)
         result = _to_numpy(result)
     if not isinstance(result, dict):

@@ -19,9 +19,10 @@ import shutil
 from pathlib import Path
 from typing import List, Optional
 
-from .editions import instructor_notebook, source_notebooks, student_notebook
+from .editions import check_outputs, instructor_notebook, source_notebooks, student_notebook, write_text
 
 ASSETS = Path.home() / ".cache" / "course_lib" / "site_assets"
+SYLLABUS = Path(__file__).resolve().parents[1] / "docs" / "syllabus.md"
 _STYLE = (
     "nav.course{font:15px system-ui,sans-serif;padding:8px 16px;background:#f3f5f7;border-bottom:1px solid #ccd;"
     "display:flex;gap:24px}nav.course a{color:#0b5cad;text-decoration:none}"
@@ -97,6 +98,7 @@ CSD (super-resolution compression), Zero-DCE / Zero-DCE++ (low light), KTDN / SR
 and the NTIRE 2022 efficient HDR network. Every notebook opens with the result of the course weights, then builds
 the method's pieces by hand and checks each against the library and NumPy. This is the <b>{edition}</b> edition.</p>
 <h2>Course map</h2>
+<p>Ten weeks of lectures, labs and assessment: <a href="syllabus.html">the syllabus</a>.</p>
 <table><tr><th>notebook</th><th>class minutes</th><th>computing minutes (stored run)</th><th>builds on</th></tr>
 {chr(10).join(rows)}
 </table>
@@ -114,6 +116,7 @@ def build_site(out: Path, folder: Optional[Path] = None, edition: str = "student
     if edition not in ("student", "instructor"):
         raise ValueError(f"edition must be 'student' or 'instructor', got {edition!r}")
     out = Path(out)
+    check_outputs(out.parent, (out.name,))
     out.mkdir(parents=True, exist_ok=True)
     local = (ASSETS / "require.js").is_file()
     if local:
@@ -134,7 +137,22 @@ def build_site(out: Path, folder: Optional[Path] = None, edition: str = "student
         body = re.sub(r"(<body[^>]*>)", lambda m, nav=nav: m.group(1) + nav, body, count=1)
         body = body.replace("</body>", nav + "</body>", 1)
         target = out / ch["file"]
-        target.write_text(body, encoding="utf-8")
+        write_text(target, body)
         written.append(target)
-    (out / "index.html").write_text(index_page(chapters, edition), encoding="utf-8")
-    return [out / "index.html"] + written
+    write_text(out / "index.html", index_page(chapters, edition))
+    write_text(out / "syllabus.html", syllabus_page())
+    return [out / "index.html", out / "syllabus.html"] + written
+
+
+def syllabus_page() -> str:
+    """``docs/syllabus.md`` as a page of the site, its links to ``../notebooks/NN_name.ipynb`` turned into pages."""
+    import mistune
+
+    text = re.sub(r"\.\./notebooks/(\w+)\.ipynb", r"\1.html", SYLLABUS.read_text(encoding="utf-8"))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Syllabus</title>
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}}
+table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #dde;padding:6px 10px;vertical-align:top;text-align:left}}
+code{{background:#f3f5f7;padding:0 3px}}{_STYLE}</style></head>
+<body>{_nav(None, None)}{mistune.html(text)}</body></html>
+"""

@@ -4,7 +4,8 @@ Everything returns the matplotlib figure (or the widget) so notebooks can adjust
 on the stored notebooks by ``tests/test_stored_notebooks.py``): dpi :data:`DPI` (100), image panels about
 3 in wide (or a zoomed crop), a colour bar beside every single-channel map, and architecture diagrams that
 draw branches and skips (:func:`architecture`, :func:`flow_diagram`). Inside Jupyter, ``show`` and
-``architecture`` store what the test reads with the picture (:data:`PANELS_KEY`, :data:`FIGURE_KEY`).
+``architecture`` store what the test reads with the picture (:data:`PANELS_KEY`, :data:`FIGURE_KEY`). Photo grids are
+stored as JPEG so notebooks stay small.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def show(
     vmin: Optional[float] = None,
     vmax: Optional[float] = None,
     colorbar: bool = True,
+    unit: Optional[str | Sequence[str]] = None,
 ):
     """A grid of images (``(H, W, 3)``, ``(3, H, W)`` or ``(H, W)``; colour clipped to [0, 1]) with titles.
 
@@ -45,6 +47,8 @@ def show(
     [0, 1], say). Every map gets a colour bar (its scale), so it reads as a quantity; ``colorbar=False``
     only where the map is not a quantity. ``size`` is the panel width in inches: 3 or more, or show a
     zoomed crop (at most :data:`ZOOM_PIXELS` pixels high) so that one pixel is large.
+    ``unit`` labels the colour bar's scale (e.g. ``"transmission t (fraction)"``), one string for every map
+    or one per panel.
     """
     import matplotlib.pyplot as plt
 
@@ -61,7 +65,10 @@ def show(
         shown = ax.imshow(a, cmap=None if a.ndim == 3 else cmap, vmin=vmin, vmax=vmax)
         bar = colorbar and a.ndim == 2
         if bar:
-            fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04)
+            scale = fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04)
+            label = unit if isinstance(unit, str) or unit is None else unit[i]
+            if label:
+                scale.set_label(label, fontsize=8)
         title = titles[i] if titles is not None and i < len(titles) else ""
         if title:
             ax.set_title(title, fontsize=10)
@@ -196,7 +203,7 @@ def plot_history(history: Any, metrics: Sequence[str] = ("psnr",), ax=None, refe
         ax2 = ax.twinx()
         for m in plotted:
             ax2.plot(evals, h[m], "o-", color="C1", label=f"validation {m}")
-            ax2.set_ylabel(m)
+            ax2.set_ylabel({"psnr": "PSNR (dB)", "ssim": "SSIM"}.get(m, m))
         ax2.legend(loc="center right", fontsize=8)
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()

@@ -13,7 +13,8 @@ CodaLab registration, so its archives are given with ``--archive FILE``. A downl
 and passes those checks; an archive without a published checksum must instead open and read to its end.
 Every archive, including one already in ``ROOT/_downloads`` (downloaded earlier or by hand), is checked
 again before each extraction. Extraction refuses any archive member that would land outside the target
-folder (absolute paths, ``..``, symbolic or hard links, devices).
+folder (absolute paths, ``..``, symbolic or hard links, devices), encrypted members, and archives that
+declare more than 64 GiB or 100x their own size (``$COURSE_MAX_EXTRACT_BYTES``, ``$COURSE_MAX_EXTRACT_RATIO``).
 
 Every failure (network, damaged or mismatching archive, a folder that cannot be written, a full disk)
 is a :class:`FetchError` whose message names the problem and the fix; the command line prints it as one
@@ -370,6 +371,7 @@ def _check_archive(path: Path, name: str) -> None:
     with _archive_errors(name, fix=""):
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as zf:
+                _check_zip_members(zf, name)
                 bad = zf.testzip()
             if bad is not None:
                 raise FetchError(f"{name} is damaged (member {bad!r} fails its CRC)")
@@ -378,9 +380,14 @@ def _check_archive(path: Path, name: str) -> None:
             with tarfile.open(path) as tf:
                 for member in tf:
                     if member.isfile():
+                        done = 0
                         with tf.extractfile(member) as f:
-                            while f.read(CHUNK):
-                                pass
+                            while block := f.read(CHUNK):
+                                done += len(block)
+                        if done != member.size:
+                            raise FetchError(f"{name} is truncated inside member {member.name!r} ({done} of "
+                                             f"{member.size} bytes)")  # fmt: skip
+                _check_tar_end(tf, name)
             return
     raise FetchError(
         f"{name} is not a complete zip or tar archive (truncated, or another kind of file such as a web page)"
@@ -398,38 +405,142 @@ def _check_member_path(name: str, target: Path) -> Path:
     return dest
 
 
+# Limits on what an archive may unpack (a 204 KB zip can hold 200 MiB of zeros): the sum of the members'
+# declared sizes, and that sum over the archive's size. Image datasets compress little (PNG, JPEG, TIFF are
+# compressed already), so 100x is far above any real one. Raise them with these variables or the arguments.
+MAX_BYTES_ENV, DEFAULT_MAX_BYTES = "COURSE_MAX_EXTRACT_BYTES", 64 * 2**30
+MAX_RATIO_ENV, DEFAULT_MAX_RATIO = "COURSE_MAX_EXTRACT_RATIO", 100.0
+_ZIP_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate", zipfile.ZIP_BZIP2: "bzip2",
+                zipfile.ZIP_LZMA: "lzma"}  # fmt: skip
+
+
+def _limit(env: str, default: float, given: Optional[float]) -> float:
+    if given is not None:
+        return float(given)
+    text = os.environ.get(env, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise FetchError(f"{env}={text!r} is not a positive number")
+    return value
+
+
+def _check_zip_members(zf: zipfile.ZipFile, name: str) -> None:
+    """Refuse encrypted members and compression methods zipfile cannot read, with the reason."""
+    for m in zf.infolist():
+        if m.flag_bits & 0x1:
+            raise FetchError(f"{name}: member {m.filename!r} is encrypted (password-protected); the course's "
+                             "archives are not: download it again from the source")  # fmt: skip
+        if m.compress_type not in _ZIP_METHODS:
+            raise FetchError(f"{name}: member {m.filename!r} uses compression method {m.compress_type} "
+                             f"(Python reads {', '.join(_ZIP_METHODS.values())}); repack it as a plain zip")  # fmt: skip
+
+
 @_os_errors()
-def safe_extract(archive: Path, target: Path) -> None:
+def safe_extract(archive: Path, target: Path, *, max_bytes: Optional[float] = None,
+                 max_ratio: Optional[float] = None) -> None:  # fmt: skip
     """Extract a zip or tar archive into ``target``, refusing (before writing anything) absolute paths,
-    ``..`` components, links and special files. A damaged archive, an unwritable target or a full disk
-    raise :class:`FetchError`."""
+    ``..`` components, links and special files, encrypted members or unknown compression, and archives whose
+    members declare more than ``max_bytes`` in all (default 64 GiB, ``$COURSE_MAX_EXTRACT_BYTES``) or more than
+    ``max_ratio`` times the archive's size (default 100, ``$COURSE_MAX_EXTRACT_RATIO``), or more than the disk
+    has free. Each file is written under a temporary name and renamed only once complete and its CRC (zip) or
+    size (tar) checked: a damaged member leaves nothing behind. A damaged archive, an unwritable target or a
+    full disk raise :class:`FetchError`."""
+    limits = (_limit(MAX_BYTES_ENV, DEFAULT_MAX_BYTES, max_bytes), _limit(MAX_RATIO_ENV, DEFAULT_MAX_RATIO, max_ratio))
     target.mkdir(parents=True, exist_ok=True)
     with _archive_errors(archive.name):
-        _extract(archive, target)
+        _extract(archive, target, *limits)
 
 
-def _extract(archive: Path, target: Path) -> None:
+def _check_total(archive: Path, total: int, max_bytes: float, max_ratio: float, target: Path) -> None:
+    size = max(archive.stat().st_size, 1)
+    if total > max_bytes:
+        raise FetchError(f"{archive.name}: its members declare {total / 2**30:.2f} GiB, above the limit of "
+                         f"{max_bytes / 2**30:g} GiB; raise it with {MAX_BYTES_ENV}=BYTES if you trust the archive")  # fmt: skip
+    if total > max_ratio * size:
+        raise FetchError(f"{archive.name}: its members declare {total / size:.0f}x its own size ({total} bytes from "
+                         f"{size}), above the limit of {max_ratio:g}x (a decompression bomb?); raise it with "
+                         f"{MAX_RATIO_ENV}=RATIO if you trust the archive")  # fmt: skip
+    free = shutil.disk_usage(target).free
+    if total > free:
+        raise FetchError(f"{archive.name}: extracting needs {total / 2**30:.2f} GiB but {target} has "
+                         f"{free / 2**30:.2f} GiB free; free some disk space or choose another --root")  # fmt: skip
+
+
+def _check_tar_end(tf: tarfile.TarFile, name: str) -> None:
+    """A tar ends with two zero blocks; tarfile takes a cut at a member boundary or inside a header for the
+    end, silently dropping the members after it. Refuse an archive whose end marker is missing."""
+    tf.fileobj.seek(tf.offset)
+    end = tf.fileobj.read(2 * tarfile.BLOCKSIZE)
+    if len(end) < 2 * tarfile.BLOCKSIZE or end.count(0) != len(end):
+        raise FetchError(f"{name} is truncated (it ends without the tar end marker, after "
+                         f"{len(tf.getmembers())} complete members); delete it and download it again")  # fmt: skip
+
+
+def _write_member(source, dest: Path, size: int, what: str) -> None:
+    """Copy an open member to ``dest`` through a temporary name; refuse a member that ends short."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.extracting")
+    try:
+        done = 0
+        if tmp.is_symlink():
+            tmp.unlink()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        with source, open(os.open(tmp, flags, 0o644), "wb") as out:
+            while block := source.read(CHUNK):
+                done += len(block)
+                if done > size:
+                    raise FetchError(f"{what} holds more bytes than its header declares; the archive is damaged")
+                out.write(block)
+        if done != size:
+            raise FetchError(f"{what} ends after {done} of its {size} bytes (archive truncated); delete the "
+                             "archive and download it again")  # fmt: skip
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _extract(archive: Path, target: Path, max_bytes: float = DEFAULT_MAX_BYTES,
+             max_ratio: float = DEFAULT_MAX_RATIO) -> None:  # fmt: skip
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as zf:
             members = zf.infolist()
+            _check_zip_members(zf, archive.name)
             for m in members:
                 _check_member_path(m.filename, target)
                 if stat.S_ISLNK(m.external_attr >> 16):
                     raise FetchError(f"refusing archive member {m.filename!r}: symbolic link")
+            _check_total(archive, sum(m.file_size for m in members), max_bytes, max_ratio, target)
             for m in members:
-                zf.extract(m, target)
+                dest = _check_member_path(m.filename, target)
+                if m.is_dir():
+                    dest.mkdir(parents=True, exist_ok=True)
+                else:
+                    _write_member(zf.open(m), dest, m.file_size, f"{archive.name}: member {m.filename!r}")
         return
     if tarfile.is_tarfile(archive):
         with tarfile.open(archive) as tf:
-            members = tf.getmembers()
-            for m in members:
+            members, total = [], 0
+            for m in tf:  # headers one by one: a bomb stops at the first member past the limits
                 _check_member_path(m.name, target)
                 if m.issym() or m.islnk():
                     raise FetchError(f"refusing archive member {m.name!r}: link to {m.linkname!r}")
                 if not (m.isfile() or m.isdir()):
                     raise FetchError(f"refusing archive member {m.name!r}: not a regular file or folder")
+                total += m.size
+                _check_total(archive, total, max_bytes, max_ratio, target)
+                members.append(m)
+            _check_tar_end(tf, archive.name)
             for m in members:
-                tf.extract(m, target, set_attrs=False)
+                dest = _check_member_path(m.name, target)
+                if m.isdir():
+                    dest.mkdir(parents=True, exist_ok=True)
+                else:
+                    _write_member(tf.extractfile(m), dest, m.size, f"{archive.name}: member {m.name!r}")
         return
     raise FetchError(
         f"{archive.name} is not a complete zip or tar archive (truncated, or another kind of file); "

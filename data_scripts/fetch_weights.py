@@ -109,7 +109,8 @@ def fetch(name: str, directory=None, *, url: str | None = None, quiet: bool = Fa
         source = url or entry["url"]
         if not quiet:
             print(f"downloading {name} ({entry['bytes']:,} B, licence: {entry['licence']})\n  from {source}")
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".part-")
+        _remove_stale_parts(directory)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".part-{os.getpid()}-")
         try:
             with os.fdopen(fd, "wb") as out:
                 _receive(source, out)
@@ -125,6 +126,26 @@ def fetch(name: str, directory=None, *, url: str | None = None, quiet: bool = Fa
             if os.path.exists(tmp):
                 os.remove(tmp)
     return target
+
+
+def _remove_stale_parts(directory: Path) -> None:
+    """Delete ``.part-PID-*`` files of processes that no longer run (a download killed by SIGKILL)."""
+    for part in directory.glob(".part-*"):
+        if part.is_symlink() or not part.is_file():
+            continue
+        pid = part.name.split("-")[1]
+        if not pid.isdigit():  # an older, unnamed one: no process can still be writing it after a day
+            import time
+
+            if time.time() - part.stat().st_mtime > 86400:
+                part.unlink(missing_ok=True)
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            part.unlink(missing_ok=True)
+        except PermissionError:  # another user's running process
+            pass
 
 
 def _receive(source: str, out) -> None:

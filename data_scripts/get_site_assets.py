@@ -84,7 +84,8 @@ def fetch(spec: str, expected: str, folder: Path) -> Path:
         raise AssetError("npm not found: install Node.js (Debian: apt install npm), then run this again")
     run = subprocess.run([npm, "pack", spec, "--silent"], cwd=folder, capture_output=True, text=True, timeout=300)
     if run.returncode != 0:
-        raise AssetError(f"npm pack {spec} failed ({run.stderr.strip()[-200:]}); check access to the npm registry")
+        reason = (run.stderr.strip() or run.stdout.strip() or f"exit status {run.returncode}")[-200:]
+        raise AssetError(f"npm pack {spec} failed ({reason}); check access to the npm registry")
     tarball = folder / run.stdout.strip().splitlines()[-1]
     got = sha256_of(tarball)
     if got != expected:
@@ -108,7 +109,11 @@ def extract(tarball: Path, pairs, folder: Path) -> None:
                 out.write_bytes(tar.extractfile(m).read())
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("``", ""))
+    parser.parse_args(argv)  # no options: an unknown one stops here (exit 2) before anything is downloaded
     if ready():
         print(f"site assets ready in {CACHE}")
         return 0

@@ -100,6 +100,8 @@ def is_valid(folder: Path, keep_source: bool) -> bool:
         meta = json.loads(meta_path.read_text())
     except ValueError:
         return False
+    if not isinstance(meta, dict):  # a damaged record: rebuild, as for a missing one
+        return False
     if meta.get("source_sha256") != MEMBER_SHA256 or sha256_of(folder / CKPT_NAME) != meta.get("ckpt_sha256"):
         return False
     return not keep_source or ((folder / RAW_NAME).is_file() and sha256_of(folder / RAW_NAME) == MEMBER_SHA256)

@@ -1,17 +1,25 @@
-"""The recipe of the course weights: train every registered method, score it on the held-out photos,
-and write ``course_lib/weights/METHOD.ckpt`` plus its entry in ``course_lib/weights/manifest.json``.
+"""The recipe of the course weights: train every registered method, score it on the held-out photos as it
+trains (its learning curve), and write ``METHOD.ckpt`` plus its entry in ``manifest.json`` into an output
+folder; ``--install`` then copies finished methods into the package (``course_lib/weights``).
 
     python data_scripts/get_photos.py                       # once: 24 Debian wallpaper photos (140 MB download)
     python data_scripts/train_course_weights.py             # every method, in the order below
     python data_scripts/train_course_weights.py edsr csd    # some methods
     python data_scripts/train_course_weights.py edsr --photos ~/my_photos --steps 200   # your photos, a short run
+    python data_scripts/train_course_weights.py --install edsr csd   # replace the shipped weights (a summary first)
+
+Nothing is written into the package unless ``--install`` is given: trained weights and their manifest go to
+``--out`` (default ``runs/course-weights``), checkpoints to ``--runs`` (default ``runs/course/METHOD``, every
+250 steps; a stopped run continues from there when started again, bit-exactly: same batches, same optimiser
+state; ``--steps`` may grow between runs, the schedule is then recomputed for the new length). ``--install``
+refuses short tries (``--steps`` below the recipe's) and refuses to run under CI, so the tests' weights stay.
 
 Each method is trained with the registry's network and loss (``course_lib.models.REGISTRY``) by
 ``course_lib.train.fit``, exactly as ``python -m course_lib train`` does, on synthetic pairs made from the
 training photos with the method's degradation (``python -m course_lib train --data synthetic``'s: bicubic
 x2, haze half homogeneous and half non-homogeneous, random low light). The settings of each method are in
-:data:`RECIPES` and go into the manifest. Checkpoints go to ``runs/course/METHOD`` every 250 steps; a
-stopped run continues from there when started again (bit-exactly: same batches, same optimiser state).
+:data:`RECIPES` and go into the manifest, with the learning curve: held-out scores every ``eval_every``
+steps and the wall seconds spent training up to then (``benchmarks/learning_curves.py`` draws them).
 
 Data: the five training photos bundled with the course and the 24 Debian photos, shrunk to a longer side
 of 512 pixels (``--photos DIR`` adds every image in DIR). The held-out photos (coffee, chelsea) are never
@@ -23,7 +31,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import platform
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -38,31 +48,47 @@ import numpy as np  # noqa: E402
 
 PHOTOS = Path.home() / ".cache" / "course_lib" / "photos"
 # steps, peak lr (cosine), batch, HR patch, degraded versions per photo; 'loss' overrides the registry's,
+# 'pretrain_steps' trains clear -> clear first (its own cosine schedule), 'eval_every' sets the curve's spacing,
 # 'init' starts from another method's course weights, 'teacher' distils from another method's course weights,
 # 'compare': 'student_alone' trains the same student without its teacher (same init, steps and batches),
 # 'store': 'float16' halves the file (the scores are measured on the stored weights, read back as float32).
 RECIPES = {
     "espcn": dict(steps=2000, lr=1e-3, batch=16, patch=64, per_photo=8),
     "edsr": dict(steps=2500, lr=5e-4, batch=8, patch=64, per_photo=8),
-    # the official lr 1e-4: at 3e-4 (the recipe of 2026-11-27) Zero-DCE++ reached 12.44 dB, Zero-DCE 14.68
-    "zero_dce_pp": dict(steps=1000, lr=1e-4, batch=8, patch=64, per_photo=8, grad_clip=0.1),
-    "zero_dce": dict(steps=1000, lr=1e-4, batch=8, patch=64, per_photo=8, grad_clip=0.1),
+    # the official lr 1e-4 (at 3e-4 Zero-DCE++ reached 12.44 dB, Zero-DCE 14.68); the paper's colour weight
+    # 0.5, not the code's 5: at 5 the networks learn from 64-px crops (whose colours rarely average to grey) to
+    # push every photo to grey, and cast blue on warm real photos (DICM blue/red 0.65 against the input's 0.43).
+    # At 0.5 the exposure term wins with time: over 1,000 steps the held-out output overshot the ground truth's
+    # brightness by 0.09 and fell to 11.6 dB (curve: docs/zero_dce_colour_weight.json); 400 steps end at the top.
+    "zero_dce_pp": dict(steps=1000, lr=1e-4, batch=8, patch=64, per_photo=8, grad_clip=0.1, colour_weight=0.5,
+                        eval_every=100),
+    "zero_dce": dict(steps=400, lr=1e-4, batch=8, patch=64, per_photo=8, grad_clip=0.1, colour_weight=0.5,
+                     eval_every=100),
     # the 0.25 student is held back by its steps, not its width: 800 CSD steps kept 51 % of the teacher's
     # gain, 4,000 kept 72 %, 8,000 keep 80 % (README); CSD's VGG term makes each step ~40x a plain student step
     "csd": dict(steps=8000, lr=1e-3, batch=8, patch=48, per_photo=8, init="edsr", compare="student_alone"),
-    "aecrnet": dict(steps=1000, lr=5e-4, batch=8, patch=64, per_photo=20, loss="l1"),
+    # the paper's tanh head rebuilds every detail through a 4x bottleneck: it first learns to reproduce clear
+    # photos (1,000 steps: 16.7 dB held-out, a blur; 4,000: 18.6 dB, still below the prior's 22.1 / 18.7)
+    "aecrnet": dict(steps=6000, pretrain_steps=2000, lr=5e-4, batch=8, patch=64, per_photo=20, loss="l1"),
     "efficient_hdr_teacher": dict(steps=2000, lr=5e-4, batch=8, patch=64, per_photo=8),
     # the NTIRE 2022 winner ended with distillation: the student also follows the frozen teacher trained above
     "efficient_hdr": dict(steps=1500, lr=5e-4, batch=8, patch=64, per_photo=8, teacher="efficient_hdr_teacher",
                           compare="student_alone"),
-    "ahdrnet": dict(steps=400, lr=5e-4, batch=4, patch=48, per_photo=8, store="float16"),
+    "ahdrnet": dict(steps=3000, lr=5e-4, batch=4, patch=48, per_photo=8, store="float16"),
     # KTDN / SRKTDN train on photos shrunk to 320 px, the held-out photos' size: a crop then holds haze clouds
     # at the scale the test hazes have them (at 512 px SRKTDN reached 16.29 dB non-homogeneous, at 320 16.50)
     "ktdn_teacher": dict(steps=800, lr=1e-3, batch=8, patch=96, per_photo=8, store="float16", max_side=320),
     # the students' prior head computes the dark channel prior of each crop: 160-px crops of 320-px photos see it
     # as the held-out photos (320 px) do (96-px crops: 19.06 dB non-homogeneous after 400 steps; 160: 19.59)
-    "ktdn": dict(steps=800, lr=2e-4, batch=4, patch=160, per_photo=8, grad_clip=0.5, store="float16", max_side=320),
-    "srktdn": dict(steps=800, lr=2e-4, batch=4, patch=160, per_photo=8, grad_clip=0.5, store="float16", max_side=320),
+    "ktdn_dcp": dict(steps=800, lr=2e-4, batch=4, patch=160, per_photo=8, grad_clip=0.5, store="float16", max_side=320),
+    "srktdn_dcp": dict(steps=800, lr=2e-4, batch=4, patch=160, per_photo=8, grad_clip=0.5, store="float16",
+                       max_side=320),
+    # the papers' networks (tanh tail, no prior): KTDN starts from its clear -> clear teacher (same network), the
+    # two-branch network learns clear -> clear first; then dehazing with the transfer loss
+    "ktdn": dict(steps=4000, lr=2e-4, batch=4, patch=160, per_photo=8, grad_clip=0.5, store="float16", max_side=320,
+                 init="ktdn_teacher"),
+    "srktdn": dict(steps=4000, pretrain_steps=1500, lr=2e-4, batch=4, patch=160, per_photo=8, grad_clip=0.5,
+                   store="float16", max_side=320),
     "aecrnet_dcp": dict(steps=1600, lr=2e-4, batch=4, patch=112, per_photo=20, grad_clip=0.5, max_side=256),
 }
 LICENCES = {
@@ -99,7 +125,9 @@ def shrink(img, max_side):
     return np.asarray(pil, dtype=np.float32) / 255.0
 
 
-def make_data(spec, photos, recipe, seed=0):
+def make_data(spec, photos, recipe, seed=0, identity=False):
+    """The method's synthetic pairs; ``identity``: clear -> clear pairs (a network learns to reproduce its
+    input before it learns to restore: the pre-training stage, as KTDN's teacher is trained)."""
     from course_lib.__main__ import synthetic_degradation
     from course_lib.data.datasets import SyntheticPairs
     from course_lib.data.degrade import modcrop
@@ -113,18 +141,29 @@ def make_data(spec, photos, recipe, seed=0):
         )
 
     degrade_fn, lq_only = synthetic_degradation(spec)
+    if identity:
+        degrade_fn = lambda img, rng: img  # noqa: E731
     images = [modcrop(shrink(p, recipe.get("max_side", 512)), spec.scale) for p in photos]
     return SyntheticPairs(images, degrade_fn, recipe["patch"], count=recipe["per_photo"] * len(images),
                           scale=spec.scale, seed=seed, lq_only=lq_only)  # fmt: skip
 
 
-def loss_for(method, recipe, spec):
+def loss_for(method, recipe, spec, out: Path):
     if recipe.get("teacher"):
-        from course_lib import weights
         from course_lib.losses.hdr import hdr_distill_loss_fn
+        from course_lib.models import get_method
 
+        teacher = get_method(recipe["teacher"]).build()
+        load_init(teacher, recipe["teacher"], out)
+        teacher.set_train(False)
         name = f"mu-law L1 + 1.0 x mu-law L1 to the frozen {recipe['teacher']} (its course weights)"
-        return hdr_distill_loss_fn(weights.load(recipe["teacher"])), name
+        return hdr_distill_loss_fn(teacher), name
+    if recipe.get("colour_weight") is not None:
+        from course_lib.losses import zero_reference as zr
+
+        tv = zr.TV_WEIGHT_ZERO_DCE_PP if method == "zero_dce_pp" else zr.TV_WEIGHT_ZERO_DCE
+        name = f"zero-reference: {tv:g} L_tvA + L_spa + {recipe['colour_weight']:g} L_col + 10 L_exp"
+        return zr.make_loss_fn(tv, colour_weight=recipe["colour_weight"]), name
     if recipe.get("loss") == "l1":
         from course_lib.losses.dehaze import aecr_loss_fn
 
@@ -132,11 +171,40 @@ def loss_for(method, recipe, spec):
     return spec.loss_fn_factory(), "registry"
 
 
-def train_one(method, photos, run_root, steps=None):
-    """Train (or resume) one method; returns (net, history, seconds)."""
+MAX_STEPS = 10_000_000  # the schedule holds one learning rate per step: more would not fit in memory
+EVAL_EVERY = 250
+
+
+def flat_scores(scores: dict) -> dict:
+    """``{'test set/metric': value}`` from :func:`course_lib.quality.score`'s nested dict."""
+    return {f"{name}/{k}": v for name, metrics in scores.items() for k, v in metrics.items()}
+
+
+def learning_curve(history) -> list:
+    """The held-out scores recorded during training, each with its step and the training seconds up to it."""
+    seconds = np.cumsum(history.step_time)
+    return [{"step": m["step"], "seconds": round(float(seconds[m["step"] - history.step[0]]), 1),
+             **{k: round(v, 4) for k, v in m.items() if k != "step"}} for m in history.metrics]  # fmt: skip
+
+
+def load_init(net, method: str, out: Path) -> None:
+    """Start ``net`` from ``method``'s weights in ``out`` (this recipe's output), else the shipped ones."""
     import mindspore as ms
 
-    from course_lib import device, weights
+    from course_lib import weights
+
+    local = out / f"{method}.ckpt"
+    if local.is_file():
+        ms.load_param_into_net(net, weights.read_checkpoint(local), strict_load=True)
+    else:
+        weights.load_into(net, method)
+
+
+def train_one(method, photos, run_root, out, steps=None):
+    """Train (or resume) one method; returns (net, history, seconds, recipe, loss name)."""
+    import mindspore as ms
+
+    from course_lib import device
     from course_lib.models import get_method
     from course_lib.train import fit
 
@@ -145,12 +213,18 @@ def train_one(method, photos, run_root, steps=None):
     device.setup(seed=0, verbose=False)
     net = spec.build()
     if recipe.get("init"):
-        weights.load_into(net, recipe["init"])
-    loss_fn, loss_name = loss_for(method, recipe, spec)
+        load_init(net, recipe["init"], out)
+    loss_fn, loss_name = loss_for(method, recipe, spec, out)
     t0 = time.perf_counter()
+    if recipe.get("pretrain_steps"):  # stage 1: clear -> clear, same loss, lr and batch
+        fit(net, loss_fn, make_data(spec, photos, recipe, identity=True), steps=recipe["pretrain_steps"],
+            lr=recipe["lr"], batch_size=recipe["batch"], grad_clip=recipe.get("grad_clip"),
+            ckpt_dir=run_root / f"{method}_pretrain", ckpt_every=250, resume=True, progress=True)  # fmt: skip
+        loss_name += f"; after {recipe['pretrain_steps']} steps of clear -> clear pre-training"
     history = fit(net, loss_fn, make_data(spec, photos, recipe), steps=recipe["steps"], lr=recipe["lr"],
                   batch_size=recipe["batch"], grad_clip=recipe.get("grad_clip"), ckpt_dir=run_root / method,
-                  ckpt_every=250, resume=True, progress=True)  # fmt: skip
+                  ckpt_every=250, resume=True, progress=True, eval_every=recipe.get("eval_every", EVAL_EVERY),
+                  eval_fn=lambda n: flat_scores(scores_of(method, n)))  # fmt: skip
     seconds = time.perf_counter() - t0
     ms.set_context(mode=ms.PYNATIVE_MODE)
     return net, history, seconds, recipe, loss_name
@@ -160,12 +234,12 @@ def train_one(method, photos, run_root, steps=None):
 ALONE = {"csd": ("width 0.25", 0.25), "efficient_hdr": ("without distillation", None)}
 
 
-def student_alone(method, photos, run_root, recipe):
+def student_alone(method, photos, run_root, out, recipe):
     """The comparison run: CSD's 0.25 student trained alone (L1 at width 0.25), or the HDR student without
     its teacher (the registry's mu-law L1); same init, steps and batches. Returns {key: held-out scores}."""
     import mindspore as ms
 
-    from course_lib import device, quality, weights
+    from course_lib import device, quality
     from course_lib.losses.distill import width_l1_loss_fn
     from course_lib.models import get_method
     from course_lib.train import fit
@@ -174,7 +248,7 @@ def student_alone(method, photos, run_root, recipe):
     device.setup(seed=0, verbose=False)
     net = spec.build()
     if recipe.get("init"):
-        weights.load_into(net, recipe["init"])
+        load_init(net, recipe["init"], out)
     loss_fn = width_l1_loss_fn(width) if width else spec.loss_fn_factory()
     fit(net, loss_fn, make_data(spec, photos, recipe), steps=recipe["steps"], lr=recipe["lr"],
         batch_size=recipe["batch"], grad_clip=recipe.get("grad_clip"), ckpt_dir=run_root / f"{method}_student_alone",
@@ -244,6 +318,51 @@ def main(argv=None) -> int:
         return 2
 
 
+def positive_steps(text: str) -> int:
+    steps = int(text)
+    if not 1 <= steps <= MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"--steps must be between 1 and {MAX_STEPS:,}, got {text}")
+    return steps
+
+
+def install(methods, out: Path) -> int:
+    """Copy ``methods``' weights and manifest entries from ``out`` into the package, after a summary."""
+    from course_lib import weights
+
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        raise ValueError("--install refuses to run under CI (CI=true): the tests check the shipped weights")
+    found = json.loads((out / "manifest.json").read_text()) if (out / "manifest.json").is_file() else {}
+    shipped = weights.manifest()
+    for method in methods:
+        entry = found.get(method)
+        if entry is None:
+            raise FileNotFoundError(f"{out} has no trained {method}; train it first (without --install)")
+        if entry["steps"] < RECIPES[method]["steps"]:
+            raise ValueError(f"{method} in {out} is a short try ({entry['steps']} of the recipe's "
+                             f"{RECIPES[method]['steps']} steps); train the full recipe before installing")
+        if weights.sha256(out / entry["file"]) != entry["sha256"]:
+            raise ValueError(f"{out / entry['file']} does not match its SHA-256 in {out / 'manifest.json'}")
+        before = shipped.get(method, {}).get("scores", "none")
+        print(f"{method}: {entry['steps']} steps; held-out {json.dumps(entry['scores'])}\n"
+              f"   replaces {json.dumps(before)}", flush=True)
+    for method in methods:
+        shutil.copyfile(out / found[method]["file"], weights.FOLDER / found[method]["file"])
+        shipped[method] = found[method]
+    weights.MANIFEST.write_text(json.dumps(shipped, indent=1) + "\n")
+    print(f"installed {', '.join(methods)} into {weights.FOLDER}", flush=True)
+    return 0
+
+
+def write_entry(out: Path, method: str, entry: dict) -> None:
+    """Add ``entry`` to ``out/manifest.json`` (the output folder's own manifest)."""
+    path = out / "manifest.json"
+    data = json.loads(path.read_text()) if path.is_file() else {}
+    data[method] = entry
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    tmp.replace(path)
+
+
 def _main(argv=None) -> int:
     import mindspore as ms
 
@@ -252,19 +371,32 @@ def _main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("``", ""))
     parser.add_argument("methods", nargs="*", default=list(RECIPES), help=f"default: {' '.join(RECIPES)}")
     parser.add_argument("--photos", type=Path, default=None, help="a folder of extra training photos")
-    parser.add_argument("--steps", type=int, default=None, help="override every method's steps (short tries)")
+    parser.add_argument("--steps", type=positive_steps, default=None,
+                        help="override every method's steps (short tries; never installed)")
     parser.add_argument("--runs", type=Path, default=REPO / "runs" / "course", help="checkpoint folder")
+    parser.add_argument("--out", type=Path, default=REPO / "runs" / "course-weights",
+                        help="where the trained weights and their manifest go (default runs/course-weights)")
+    parser.add_argument("--install", action="store_true",
+                        help="copy the named methods from --out into course_lib/weights (no training)")
     args = parser.parse_args(argv)
     unknown = [m for m in args.methods if m not in RECIPES]
     if unknown:
         print(f"error: no recipe for {unknown}; choose from {', '.join(RECIPES)}", file=sys.stderr)
         return 2
+    out = args.out.expanduser()
+    if out.resolve() == weights.FOLDER.resolve():
+        raise ValueError(f"--out {out} is the package's weights folder; train elsewhere and use --install")
+    if args.install:
+        return install(args.methods, out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; give a folder")
     if args.photos is not None and not args.photos.is_dir():
         raise FileNotFoundError(f"--photos {args.photos}: no such folder; give a folder of .png/.jpg photos")
     photos, photo_names = training_photos(args.photos)
+    out.mkdir(parents=True, exist_ok=True)
     for method in args.methods:
         print(f"== {method}: {RECIPES[method]}", flush=True)
-        net, history, seconds, recipe, loss_name = train_one(method, photos, args.runs, args.steps)
+        net, history, seconds, recipe, loss_name = train_one(method, photos, args.runs, out, args.steps)
         entry = {
             "file": f"{method}.ckpt",
             "recipe": recipe,
@@ -278,14 +410,14 @@ def _main(argv=None) -> int:
             "steps": recipe["steps"],
             "final_loss": round(float(np.mean(history.loss[-50:])), 6),
             "loss_curve": [[s, round(float(v), 6)] for s, v in zip(history.step[::25], history.loss[::25])],
+            "learning_curve": learning_curve(history),
             "train_seconds_this_run": round(seconds, 1),
             "train_seconds_total": round(float(np.sum(history.step_time)), 1),
             "machine": machine(),
             "mindspore": ms.__version__,
             "date": datetime.date.today().isoformat(),
         }
-        weights.FOLDER.mkdir(exist_ok=True)
-        target = weights.FOLDER / entry["file"]
+        target = out / entry["file"]
         save_weights(net, target, recipe.get("store", "float32"))
         entry["sha256"] = weights.sha256(target)
         entry["bytes"] = target.stat().st_size
@@ -293,12 +425,11 @@ def _main(argv=None) -> int:
         entry["scores"] = scores_of(method, net)
         entry["baselines"] = {} if method == "ktdn_teacher" else quality.baselines(method)
         if recipe.get("compare") == "student_alone":
-            entry["student_alone"] = student_alone(method, photos, args.runs, recipe)
-        data = weights.manifest()
-        data[method] = entry
-        weights.MANIFEST.write_text(json.dumps(data, indent=1) + "\n")
+            entry["student_alone"] = student_alone(method, photos, args.runs, out, recipe)
+        write_entry(out, method, entry)
         print(f"{method}: {seconds / 60:.1f} min, scores {json.dumps(entry['scores'])}", flush=True)
         print(f"   baselines {json.dumps(entry['baselines'])}", flush=True)
+        print(f"   written to {out}; install with --install {method}", flush=True)
     return 0
 
 

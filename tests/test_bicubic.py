@@ -10,6 +10,7 @@ from course_lib.data.degrade import bicubic_downscale, bicubic_upscale, imresize
 from course_lib.metrics import psnr
 
 BUTTERFLY = REFERENCE_DATA / "set5" / "butterfly.png"
+SET5 = sorted((REFERENCE_DATA / "set5" / "HR").glob("*.png"))
 
 
 @pytest.mark.skipif(not BUTTERFLY.exists(), reason="shared/reference_data/set5 is not beside the repository")
@@ -19,6 +20,16 @@ def test_set5_butterfly_bicubic_baseline_matches_published_psnr(scale, published
     restored = bicubic_upscale(bicubic_downscale(hr, scale), scale)
     value = psnr(restored, hr, crop_border=scale, y_channel=True)
     assert abs(value - published) < 0.01, value
+
+
+@pytest.mark.skipif(len(SET5) != 5, reason="shared/reference_data/set5/HR (all of Set5) is not beside the repository")
+def test_set5_x2_bicubic_mean_matches_the_published_33_66_db():
+    # Bicubic x2 on Set5, Y channel, 2 border pixels shaved: 33.66 dB (SRCNN, Dong et al. 2016, Table 3)
+    values = []
+    for path in SET5:
+        hr = modcrop(load_image(path), 2)
+        values.append(psnr(bicubic_upscale(bicubic_downscale(hr, 2), 2), hr, crop_border=2, y_channel=True))
+    assert abs(np.mean(values) - 33.66) < 0.05, values
 
 
 def test_downscale_matches_pil_bicubic_in_the_interior():

@@ -152,8 +152,8 @@ def test_knowledge_transfer_dehazing_weights():
     clean = [gt for _, _, gt in quality.test_sets("ktdn")["homogeneous haze"][::2]]
     teacher = quality.restorer("ktdn_teacher", weights.load("ktdn_teacher"))
     assert np.mean([metrics.psnr(teacher(gt), gt) for gt in clean]) > 20
-    base = quality.baselines("srktdn")
-    ktdn, srktdn = (quality.score(m, weights.load(m)) for m in ("ktdn", "srktdn"))
+    base = quality.baselines("srktdn_dcp")
+    ktdn, srktdn = (quality.score(m, weights.load(m)) for m in ("ktdn_dcp", "srktdn_dcp"))
     for kind in ("homogeneous haze", "non-homogeneous haze"):
         for scores in (ktdn, srktdn):
             assert scores[kind]["psnr"] > base["input"][kind]["psnr"] + 3.0

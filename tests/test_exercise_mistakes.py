@@ -17,6 +17,8 @@ from course_lib.exercises import (
     super_resolution,
     training,
 )
+from instructor.exercises import knowledge_transfer as kt_answers
+from instructor.exercises import low_light as ll_answers
 
 
 def _sig(z):
@@ -46,7 +48,7 @@ CASES = [
     ("00 haze: t and 1 - t swapped", foundations.check_haze,
      lambda j, d, beta, a: j * (1 - np.exp(-beta * d)[..., None]) + a * np.exp(-beta * d)[..., None], "swapped"),
     ("00 psnr: 20 log10 of the MSE", foundations.check_psnr,
-     lambda x, r: 20 * np.log10(1 / np.mean((x - r) ** 2)), "10 log10(MAX^2 / MSE)"),
+     lambda x, r: 20 * np.log10(1 / np.mean((x - r) ** 2)), "twice the right ones"),
     ("00 Y: the plain channel mean", foundations.check_y_channel, lambda rgb: rgb.mean(axis=-1), "plain mean"),
     # 01 training loop
     ("01 cosine: divides by T - 1", training.check_cosine_schedule,
@@ -83,7 +85,7 @@ CASES = [
      lambda n, k, s: np.array([sum(i <= p < i + k for i in range(n)) for p in range((n - 1) * s + k)]),
      "i * stride"),
     # 06 CSD
-    ("06 slim upsampler: c' outputs", super_resolution.check_slim_upsampler, lambda w, c, r: w[:c, :c], "r*r*c'"),
+    ("06 slim upsampler: c' outputs", super_resolution.check_slim_upsampler, lambda w, c, r: w[:c, :c], "needs more than c' outputs"),
     ("06 EDSR params: no biases", super_resolution.check_edsr_params,
      lambda b, f, s, wm: sum(o * i * 9 for o, i in [(int(f * wm), 3)] + [(int(f * wm), int(f * wm))] * (2 * b + 1)
                              + [(r * r * int(f * wm), int(f * wm)) for r in ([3] if s == 3 else [2] * (s.bit_length() - 1))]
@@ -97,17 +99,17 @@ CASES = [
     ("07 iterate: one map for all iterations", low_light.check_iterated_curves,
      lambda x, maps: [x := x + maps[:, :3] * x * (1 - x) for _ in range(8)][-1], "3i"),
     ("07 exposure: |Y - E| as in the paper", low_light.check_exposure_loss,
-     lambda e, level, k: float(np.abs(_pool(e.mean(axis=1), k) - level).mean()), "squares"),
+     lambda e, level, k: float(np.abs(_pool(e.mean(axis=1), k) - level).mean()), "penalises the distance to E differently"),
     ("07 colour: the paper's squares", low_light.check_color_constancy_loss,
      lambda e: float(sum((e.mean(axis=(2, 3))[:, i] - e.mean(axis=(2, 3))[:, j]) ** 2
                          for i, j in ((0, 1), (0, 2), (2, 1))).mean()), "sum of squared differences"),
     ("07 spatial: single pixels", low_light.check_spatial_consistency_loss,
-     lambda e, lo: low_light.spatial_consistency_reference(e, lo, patch=1), "4x4 patches"),
+     lambda e, lo: ll_answers.spatial_consistency_reference(e, lo, patch=1), "4x4 patches"),
     # 08 KTDN / SRKTDN
     ("08 pyramid: finest first", knowledge_transfer.check_pyramid_pool,
-     lambda d: knowledge_transfer.pyramid_pool_reference(d, (4, 8, 16, 32)), "wrong order"),
+     lambda d: kt_answers.pyramid_pool_reference(d, (4, 8, 16, 32)), "wrong order"),
     ("08 RCAB: no residual", knowledge_transfer.check_rcab,
-     lambda *a: knowledge_transfer.rcab_reference(*a, residual=False), "residual"),
+     lambda *a: kt_answers.rcab_reference(*a, residual=False), "residual"),
     ("08 transfer: teacher on the hazy image", knowledge_transfer.check_transfer_loss,
      lambda out, gt, fs, ftc, fth, w: np.mean(np.abs(out - gt)) + w * np.mean(np.abs(fs - fth)), "wrong feature"),
     # 09 efficient HDR
@@ -137,6 +139,8 @@ def test_every_exercise_has_a_planted_mistake():
     from course_lib.editions import has_solution, source_notebooks
 
     exercises = sum(
-        has_solution(c.source) for p in source_notebooks() for c in nbformat.read(p, as_version=4).cells
-    )
+        c.cell_type == "code" and has_solution(c.source)
+        for p in source_notebooks()
+        for c in nbformat.read(p, as_version=4).cells
+    )  # the markdown solution cells are written answers, graded by hand
     assert len(CASES) >= exercises >= 29

@@ -62,7 +62,22 @@ def test_shape_mismatch_names_both_shapes():
     with pytest.raises(ValueError, match="crop_border"):
         metrics.psnr(np.zeros((8, 8, 3)), np.zeros((8, 8, 3)), crop_border=4)
     with pytest.raises(ValueError, match="3 channels"):
-        metrics.psnr(np.zeros((8, 8, 1)), np.zeros((8, 8, 1)), y_channel=True)
+        metrics.psnr(np.zeros((8, 8, 4)), np.full((8, 8, 4), 0.5), y_channel=True)
+
+
+def test_a_grey_reference_is_scored_on_its_grey_values_as_matlab_does():
+    rng = np.random.default_rng(5)
+    grey = rng.uniform(0.1, 0.9, (20, 20, 1))
+    out = np.clip(np.repeat(grey, 3, axis=2) + rng.normal(0, 0.02, (20, 20, 3)), 0, 1)
+    expected = 10 * np.log10(1 / np.mean((out.mean(axis=2, keepdims=True) - grey) ** 2))
+    for ref in (grey, np.repeat(grey, 3, axis=2)):  # a grey file, and the same file read as RGB
+        assert metrics.psnr(out, ref, y_channel=True) == pytest.approx(expected, abs=1e-9)
+    # rgb2ycbcr on a grey output and its grey reference, both as RGB, shrinks every error by 219/255
+    grey_out = np.repeat(np.clip(grey + rng.normal(0, 0.02, grey.shape), 0, 1), 3, axis=2)
+    plain = metrics.psnr(grey_out[..., :1], grey)
+    assert metrics.psnr(grey_out, np.repeat(grey, 3, axis=2), y_channel=True) == pytest.approx(plain, abs=1e-9)
+    colour_formula = metrics.psnr(metrics.rgb_to_y(grey_out), metrics.rgb_to_y(np.repeat(grey, 3, axis=2)))
+    assert colour_formula - plain == pytest.approx(20 * np.log10(255 / 219), abs=1e-6)
 
 
 def test_psnr_mu_is_psnr_of_the_mu_law_tone_map():

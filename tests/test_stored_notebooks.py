@@ -190,3 +190,49 @@ def test_figure_rules_catch_thumbnails_bare_maps_and_one_box_diagrams():
         for p in figure_problems(k, {"data": png(600), "metadata": metadata})
     ]
     assert problems == [], problems
+
+
+# The students' own training runs must succeed: each method notebook's class run prints
+# "class run: start X dB -> end Y dB (input Z dB)" (another unit for another metric, higher is better), and the
+# stored run must end better than it started and not below the untouched input.
+CLASS_RUN = re.compile(
+    r"^class run: start (-?\d+(?:\.\d+)?) (\S+) -> end (-?\d+(?:\.\d+)?) (\S+) \(input (-?\d+(?:\.\d+)?) (\S+)\)$"
+)
+CLASS_RUN_NOTEBOOKS = ("01", "02", "04", "05", "06", "07", "08", "09")
+MIN_GAIN = {"dB": 0.1}  # "visibly better": at least this much for a PSNR; any gain for other metrics
+
+
+def class_runs(path):
+    """[(cell index, start, end, input, unit)] of every ``class run:`` line in the stored outputs."""
+    found = []
+    for index, out in outputs(path):
+        for line in text_of(out).splitlines():
+            if line.startswith("class run:"):
+                match = CLASS_RUN.match(line.strip())
+                assert match, f"{path.name} cell {index}: malformed class-run line {line!r}"
+                start, u1, end, u2, given, u3 = match.groups()
+                assert u1 == u2 == u3, f"{path.name} cell {index}: mixed units in {line!r}"
+                found.append((index, float(start), float(end), float(given), u1))
+    return found
+
+
+def test_class_run_line_format_is_read_as_written():
+    line = "class run: start 12.07 dB -> end 18.60 dB (input 12.46 dB)"
+    assert CLASS_RUN.match(line).groups() == ("12.07", "dB", "18.60", "dB", "12.46", "dB")
+    assert CLASS_RUN.match("class run: start 0.52 SSIM -> end 0.61 SSIM (input 0.50 SSIM)")
+    assert not CLASS_RUN.match("class run: 12.07 -> 18.60 dB")
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in NOTEBOOKS if p.name[:2] in CLASS_RUN_NOTEBOOKS], ids=lambda p: p.stem
+)
+def test_the_students_class_run_ends_better_than_it_started_and_not_below_the_input(path):
+    runs = class_runs(path)
+    assert runs, f"{path.name}: no stored 'class run: start X dB -> end Y dB (input Z dB)' line"
+    for index, start, end, given, unit in runs:
+        assert end - start >= MIN_GAIN.get(unit, 1e-9), (
+            f"{path.name} cell {index}: the class run does not improve visibly ({start} -> {end} {unit})"
+        )
+        assert end >= given, (
+            f"{path.name} cell {index}: the class run ends below the input ({end} < {given} {unit})"
+        )

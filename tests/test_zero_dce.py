@@ -282,6 +282,17 @@ def test_losses_match_official_values(parity, kind):
     np.testing.assert_allclose(float(loss_fn(net, (x,))), parity[f"{kind}_losses"].sum(), rtol=1e-4)
 
 
+@pytest.mark.parametrize("kind", ["zdce"])
+def test_colour_weight_scales_only_the_colour_term_of_the_official_values(parity, kind):
+    x = ms.Tensor(parity["input"][None])
+    out = load_official(PTH)(x)
+    official = parity[f"{kind}_losses"]  # code weights: tv 200, spa 1, col 5, exp 10
+    terms = [float(t) for t in zr.zero_reference_terms(out[0], out[-1], x, 200, colour_weight=0.5)]
+    np.testing.assert_allclose(terms, official * np.array([1, 1, 0.1, 1]), rtol=1e-4)
+    loss = float(zr.make_loss_fn(200, colour_weight=0.5)(load_official(PTH), (x,)))
+    np.testing.assert_allclose(loss, (official * np.array([1, 1, 0.1, 1])).sum(), rtol=1e-4)
+
+
 def test_loss_fn_compiles_and_the_loss_falls():
     ms.set_seed(0)
     rng = np.random.default_rng(4)

@@ -181,7 +181,17 @@ class SyntheticPairs(_PairSource):
 
 
 def _image_files(folder: Path) -> dict:
-    return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES}
+    """``{stem: path}`` of the images in ``folder``; two files of one stem (a.png and a.jpg) are refused:
+    which of them is the pair is not for the loader to guess."""
+    found: dict = {}
+    for p in sorted(folder.iterdir()):
+        if p.suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        if p.stem in found:
+            raise ValueError(f"{folder} holds both {found[p.stem].name} and {p.name}; one name, one image: "
+                             "remove or rename one of them")  # fmt: skip
+        found[p.stem] = p
+    return found
 
 
 class PairedFolder(_PairSource):
@@ -247,8 +257,10 @@ class PairedFolder(_PairSource):
         lq, gt = load_image(lq_path), load_image(gt_path)
         if lq.shape[0] * self.scale != gt.shape[0] or lq.shape[1] * self.scale != gt.shape[1]:
             raise ValueError(
-                f"{lq_path.name} is {lq.shape[:2]} and {gt_path.name} is {gt.shape[:2]}; at scale "
-                f"{self.scale} the ground truth must be exactly {self.scale}x larger"
+                f"{self.lq_dir.name}/{lq_path.name} (input) is {lq.shape[0]}x{lq.shape[1]} and "
+                f"{self.gt_dir.name}/{gt_path.name} (ground truth) is {gt.shape[0]}x{gt.shape[1]} (height x width); "
+                f"at scale {self.scale} the ground truth must be exactly {self.scale}x the input: crop it to a "
+                f"multiple of {self.scale} (course_lib.data.degrade.modcrop) and make the input from the cropped one"
             )
         if self.patch and min(gt.shape[:2]) < self.patch:
             raise ValueError(

@@ -267,6 +267,8 @@ def imresize(img: np.ndarray, scale: float, quantize: bool = True) -> np.ndarray
     Output size is ``ceil(H * scale) x ceil(W * scale)``; ``quantize`` rounds to 8 bit as MATLAB does for
     uint8 images.
     """
+    if not (isinstance(scale, (int, float, np.number)) and math.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
     out = np.asarray(img, dtype=np.float64)
     for axis in (0, 1):
         n_out = int(math.ceil(out.shape[axis] * scale - 1e-9))
@@ -279,6 +281,8 @@ def imresize(img: np.ndarray, scale: float, quantize: bool = True) -> np.ndarray
 
 def modcrop(img: np.ndarray, scale: int) -> np.ndarray:
     """Crop the bottom and right so that height and width are multiples of ``scale``."""
+    if isinstance(scale, bool) or int(scale) != scale or scale < 1:
+        raise ValueError(f"scale must be a positive integer, got {scale!r}")
     h, w = img.shape[:2]
     return img[: h - h % scale, : w - w % scale]
 
@@ -308,6 +312,8 @@ def bicubic_upscale(img: np.ndarray, scale: int, quantize: bool = True) -> np.nd
     """MATLAB bicubic ``imresize(img, scale)``: ``(h, w, 3) -> (h s, w s, 3)``, the classical SR baseline."""
     x = check_rgb(img, "img")
     _check_scale(x, 1)
+    if isinstance(scale, bool) or int(scale) != scale or scale < 1:
+        raise ValueError(f"scale must be a positive integer, got {scale!r}")
     return imresize(x, float(scale), quantize)
 
 

@@ -28,6 +28,7 @@ they are (the networks' sigmoid outputs stop at 1, so such pixels count as error
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Callable, List, Optional, Tuple
 
@@ -36,7 +37,8 @@ import numpy as np
 from .datasets import _PairSource
 from .hdr import EVS
 from .hdr_io import load_hdr
-from .images import ImageError, load_image
+from .images import ImageError, check_pixels, load_image
+from .images import read_png16 as _read_png16
 
 NTIRE_GAMMA = 2.24  # the NTIRE HDR starter kit's encoding of the ground truth
 
@@ -45,40 +47,54 @@ def _read_tiff(path: Path) -> np.ndarray:
     import tifffile
 
     try:
-        a = tifffile.imread(str(path))
-    except (OSError, ValueError, tifffile.TiffFileError) as err:
+        with tifffile.TiffFile(str(path)) as tif:
+            shape = tif.pages[0].shape
+            if len(shape) >= 2:
+                check_pixels(path, shape[1], shape[0])  # before decoding
+            a = tif.asarray()
+    except (OSError, ValueError, IndexError, tifffile.TiffFileError) as err:
+        if isinstance(err, ImageError):
+            raise
         raise ImageError(f"{path}: not a TIFF image tifffile can read ({err})") from None
     if a.ndim != 3 or a.shape[-1] < 3:
         raise ImageError(f"{path}: expected an RGB TIFF, got an array of shape {a.shape}")
-    top = 65535.0 if a.dtype == np.uint16 else 255.0 if a.dtype == np.uint8 else 1.0
-    return (a[..., :3].astype(np.float32) / top).clip(0, 1)
+    if a.dtype not in (np.uint8, np.uint16):
+        raise ImageError(f"{path}: a {a.dtype} TIFF; a Kalantari frame is an 8- or 16-bit RGB TIFF")
+    top = 65535.0 if a.dtype == np.uint16 else 255.0
+    return a[..., :3].astype(np.float32) / np.float32(top)
 
 
 def read_png16(path: Path) -> np.ndarray:
-    """A 16-bit RGB PNG as uint16 ``(H, W, 3)`` (pypng; Pillow would truncate it to 8 bits)."""
-    import png
-
-    try:
-        width, height, rows, info = png.Reader(filename=str(path)).asDirect()
-        a = np.vstack([np.asarray(r, np.uint16) for r in rows])
-    except (OSError, png.Error) as err:
-        raise ImageError(f"{path}: not a PNG pypng can read ({err})") from None
-    planes = info["planes"]
-    if planes < 3:
-        raise ImageError(f"{path}: expected an RGB PNG, got {planes} channel(s)")
-    return a.reshape(height, width, planes)[..., :3]
+    """A 16-bit RGB PNG as uint16 ``(H, W, 3)`` (pypng; Pillow would truncate it to 8 bits). An 8-bit PNG is
+    refused: read as 16-bit codes it would be 256 times too dark."""
+    a = _read_png16(path)
+    if a.shape[-1] < 3:
+        raise ImageError(f"{path}: expected an RGB PNG, got {a.shape[-1]} channel(s)")
+    return a[..., :3]
 
 
 def _relative_evs(ev, source: Path) -> Tuple[float, ...]:
-    ev = np.asarray(ev, np.float64).ravel()
+    try:
+        ev = np.asarray(ev, np.float64).ravel()
+    except (TypeError, ValueError):
+        raise ImageError(f"{source}: exposure values must be numbers") from None
     if ev.size != 3:
         raise ImageError(f"{source}: expected 3 exposure values (short, medium, long), found {ev.size}")
+    if not np.isfinite(ev).all():
+        raise ImageError(f"{source}: exposure values {ev.tolist()} must be finite numbers (stops)")
     return tuple(float(v) for v in ev - ev[1])
 
 
 def kalantari_evs(folder: Path) -> Tuple[float, ...]:
     """EVs of a Kalantari scene relative to its medium frame, from ``exposure.txt``: e.g. (-2, 0, 2)."""
-    return _relative_evs(np.loadtxt(Path(folder) / "exposure.txt", dtype=np.float64), Path(folder) / "exposure.txt")
+    path = Path(folder) / "exposure.txt"
+    try:
+        ev = np.loadtxt(path, dtype=np.float64)
+    except (OSError, ValueError) as err:
+        raise ImageError(f"{path}: not a list of exposure values in stops ({err})") from None
+    if not np.isfinite(ev).all():
+        raise ImageError(f"{path}: exposure values must be finite numbers")
+    return _relative_evs(ev, path)
 
 
 def kalantari_scene(folder: Path) -> Tuple[np.ndarray, np.ndarray]:
@@ -87,22 +103,54 @@ def kalantari_scene(folder: Path) -> Tuple[np.ndarray, np.ndarray]:
     tifs = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".tif", ".tiff"))
     if len(tifs) != 3 or not (folder / "HDRImg.hdr").is_file():
         raise ImageError(f"{folder}: a Kalantari scene holds 3 .tif frames, exposure.txt and HDRImg.hdr")
-    frames = np.concatenate([_read_tiff(p) for p in tifs], axis=-1)
-    return frames, load_hdr(folder / "HDRImg.hdr")
+    named = {p.name: _read_tiff(p) for p in tifs}
+    hdr = load_hdr(folder / "HDRImg.hdr")
+    _same_size(folder, {**named, "HDRImg.hdr": hdr})
+    return np.concatenate(list(named.values()), axis=-1), hdr
 
 
 def ntire_evs(folder: Path, key: str) -> Tuple[float, ...]:
     """EVs of NTIRE frame ``key`` relative to its medium frame, from ``KEY_exposures.npy``."""
     path = Path(folder) / f"{key}_exposures.npy"
-    return _relative_evs(np.load(path, allow_pickle=False), path)
+    return _relative_evs(_load_npy(path), path)
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    if not Path(path).is_file():
+        raise ImageError(f"{path} is missing; an NTIRE frame comes with its _alignratio.npy and _exposures.npy")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as err:
+        raise ImageError(f"{path}: not a NumPy .npy file that can be read without pickle ({err})") from None
+
+
+def ntire_alignratio(path: Path) -> float:
+    """The ``alignratio.npy`` scalar: one finite positive number (the ground truth is divided by it)."""
+    a = _load_npy(path)
+    if a.size != 1 or a.dtype.kind not in "iuf":
+        raise ImageError(f"{path}: alignratio holds {a.size} {a.dtype} value(s); NTIRE stores one positive number")
+    align = float(a.ravel()[0])
+    if not math.isfinite(align) or align <= 0:
+        raise ImageError(f"{path}: alignratio is {align}; it must be a finite positive number (the file is damaged)")
+    return align
+
+
+def _same_size(folder, named: dict) -> None:
+    sizes = {name: a.shape[:2] for name, a in named.items()}
+    if len(set(sizes.values())) > 1:
+        raise ImageError(f"{folder}: frames of different sizes ({', '.join(f'{n} {s}' for n, s in sizes.items())}); "
+                         "a scene's frames and ground truth are aligned images of one size")  # fmt: skip
 
 
 def ntire_scene(folder: Path, key: str) -> Tuple[np.ndarray, np.ndarray]:
     """NTIRE frame ``key`` (e.g. '0001') in ``folder`` -> ``(frames (H, W, 9), hdr (H, W, 3))``, course units."""
     folder = Path(folder)
-    align = float(np.load(folder / f"{key}_alignratio.npy", allow_pickle=False))
-    frames = np.concatenate([load_image(folder / f"{key}_{n}.png") for n in ("short", "medium", "long")], -1)
-    hdr_medium_units = (read_png16(folder / f"{key}_gt.png").astype(np.float64) / align) ** NTIRE_GAMMA
+    align = ntire_alignratio(folder / f"{key}_alignratio.npy")
+    named = {f"{key}_{n}.png": load_image(folder / f"{key}_{n}.png") for n in ("short", "medium", "long")}
+    gt = read_png16(folder / f"{key}_gt.png")
+    _same_size(folder, {**named, f"{key}_gt.png": gt})
+    frames = np.concatenate(list(named.values()), -1)
+    hdr_medium_units = (gt.astype(np.float64) / align) ** NTIRE_GAMMA
     return frames, (hdr_medium_units * 2.0 ** ntire_evs(folder, key)[0]).astype(np.float32)
 
 
@@ -114,6 +162,9 @@ def find_scenes(root: Path) -> List[Tuple[str, Tuple[float, ...], Callable]]:
             f"{root}: no such folder; fetch a set with python data_scripts/fetch_datasets.py kalantari-test"
         )
     scenes = []
+    for hdr in sorted(root.rglob("HDRImg.hdr")):  # a Kalantari scene that lost its exposures would vanish
+        if not (hdr.parent / "exposure.txt").is_file():
+            raise ImageError(f"{hdr.parent}: a Kalantari scene without exposure.txt; restore it (fetch the set again)")
     for exp in sorted(root.rglob("exposure.txt")):
         f = exp.parent
         scenes.append((str(f.relative_to(root)), kalantari_evs(f), lambda f=f: kalantari_scene(f)))
@@ -165,6 +216,10 @@ class HDRSceneFolder(_PairSource):
             frames, hdr = self._loaders[i]()
             if frames.shape[:2] != hdr.shape[:2]:
                 raise ImageError(f"{self.names[i]}: frames {frames.shape[:2]} and HDR {hdr.shape[:2]} differ in size")
+            small = self.patch or self.multiple
+            if min(hdr.shape[:2]) < small:
+                raise ImageError(f"{self.root / self.names[i]}: frames of {hdr.shape[0]}x{hdr.shape[1]} pixels, smaller than "
+                                 f"{small}x{small} (the {'crop' if self.patch else 'networks'} need at least that)")  # fmt: skip
             if self.patch is None:
                 h, w = (s - s % self.multiple for s in hdr.shape[:2])
                 frames, hdr = frames[:h, :w], hdr[:h, :w]

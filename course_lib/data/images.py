@@ -46,12 +46,111 @@ class ImageError(ValueError):
     """An image file that cannot be used: missing, unreadable, or of an unsupported kind."""
 
 
+# Every reader of course_lib (images, Radiance .hdr, 16-bit PNG, TIFF) refuses, before decoding, a file whose
+# header declares more pixels than this: a 233 KB PNG can declare 80 megapixels (3.5 GB once decoded).
+# 40 megapixels is 480 MB as float32 RGB; raise it with the environment variable COURSE_MAX_PIXELS.
+MAX_PIXELS_ENV = "COURSE_MAX_PIXELS"
+DEFAULT_MAX_PIXELS = 40_000_000
+
+
+def max_pixels() -> int:
+    """The pixel limit: ``$COURSE_MAX_PIXELS`` if set (a positive whole number), else 40 megapixels."""
+    text = os.environ.get(MAX_PIXELS_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_PIXELS
+    if not text.isdigit() or int(text) < 1:
+        raise ImageError(f"{MAX_PIXELS_ENV}={text!r} is not a positive whole number of pixels")
+    return int(text)
+
+
+def check_pixels(path: PathLike, width: int, height: int) -> None:
+    """Refuse (ImageError) sizes below 1 or above :func:`max_pixels`; called before any pixel is decoded."""
+    if width < 1 or height < 1:
+        raise ImageError(f"{path}: the header declares a {width}x{height} image; the file is damaged")
+    limit = max_pixels()
+    if width * height > limit:
+        raise ImageError(
+            f"{path}: the header declares {width}x{height} = {width * height / 1e6:.1f} megapixels, above the "
+            f"limit of {limit / 1e6:g} ({width * height * 12 / 2**30:.1f} GiB as float32 RGB); shrink the "
+            f"image, or raise the limit with the environment variable {MAX_PIXELS_ENV}=PIXELS"
+        )
+
+
+def _png_bit_depth(path: Path) -> int:
+    """The bit depth in a PNG's IHDR (0 when the file is not a PNG)."""
+    with open(path, "rb") as f:
+        head = f.read(26)
+    return head[24] if len(head) == 26 and head[:8] == b"\x89PNG\r\n\x1a\n" else 0
+
+
+def read_png16(path: PathLike) -> np.ndarray:
+    """A 16-bit PNG as uint16 ``(H, W, planes)`` at full precision (pypng; Pillow keeps 8 bits of RGB).
+
+    The size is checked against :func:`max_pixels` before decoding."""
+    import png
+
+    try:
+        reader = png.Reader(filename=str(path))
+        reader.preamble()
+        check_pixels(path, reader.width, reader.height)
+        width, height, rows, info = reader.asDirect()
+        a = np.empty((height, width * info["planes"]), np.uint16)
+        for y, row in enumerate(rows):
+            a[y] = row
+    except (OSError, png.Error, ValueError) as err:
+        if isinstance(err, ImageError):
+            raise
+        raise ImageError(f"{path}: not a PNG pypng can read, or truncated ({err})") from None
+    if info["bitdepth"] != 16:
+        raise ImageError(f"{path}: a {info['bitdepth']}-bit PNG where a 16-bit one is expected")
+    return a.reshape(height, width, info["planes"])
+
+
+def _scaled(a: np.ndarray, top: float) -> np.ndarray:
+    """``a / top`` as float32 without a float64 copy (peak memory: the float32 result and ``a``)."""
+    out = np.empty(a.shape, np.float32)
+    np.divide(a, np.float32(top), out=out, dtype=np.float32)
+    return out
+
+
+def _tiff_bits(img: Image.Image) -> tuple:
+    bits = img.tag_v2.get(258, (8,))
+    return tuple(bits) if isinstance(bits, (tuple, list)) else (bits,)
+
+
+def _load_tiff_rgb16(p: Path) -> np.ndarray:
+    """A 16-bit RGB(A) TIFF at full precision (tifffile; the size was checked from the header)."""
+    import tifffile
+
+    try:
+        a = tifffile.imread(str(p))
+    except (OSError, ValueError, IndexError, tifffile.TiffFileError) as err:
+        raise ImageError(
+            f"{p}: the TIFF is corrupt or truncated ({err}); re-download or re-export it"
+        ) from None
+    if a.dtype != np.uint16 or a.ndim != 3 or a.shape[-1] < 3:
+        raise ImageError(
+            f"{p}: a {a.dtype} TIFF of shape {a.shape}; export it as an 8- or 16-bit RGB TIFF or PNG"
+        )
+    return _scaled(a[..., :3], 65535.0)
+
+
+def _load_png16(p: Path) -> np.ndarray:
+    a = read_png16(p)
+    planes = a.shape[-1]
+    rgb = a[..., :3] if planes >= 3 else np.repeat(a[..., :1], 3, axis=-1)  # drop alpha; gray to 3 channels
+    return _scaled(rgb, 65535.0)
+
+
 def _to_float_rgb(img: Image.Image, path: PathLike) -> np.ndarray:
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I"):
-        a = np.asarray(img, dtype=np.float64)
+        a = np.asarray(img)
+        if mode == "I" and (a.min() < 0 or a.max() > 65535):  # 32-bit integer TIFFs: no scale is implied
+            raise ImageError(f"{path}: a 32-bit integer image with values {a.min()} to {a.max()}, outside the "
+                             "8- and 16-bit ranges; export it as an 8- or 16-bit PNG or TIFF")  # fmt: skip
         top = 65535.0 if mode.startswith("I;16") or a.max() > 255 else 255.0
-        a = np.repeat((a / top)[..., None], 3, axis=-1)
+        return np.repeat(_scaled(a, top)[..., None], 3, axis=-1)
     elif mode == "F":
         raise ImageError(f"{path}: floating-point images are not supported; save as 8- or 16-bit PNG")
     else:
@@ -63,18 +162,20 @@ def _to_float_rgb(img: Image.Image, path: PathLike) -> np.ndarray:
             img = img.convert("RGB")
         elif img.mode != "RGB":
             img = img.convert("RGB")  # L, 1, CMYK, YCbCr ...
-        a = np.asarray(img, dtype=np.float64) / 255.0
-    return np.ascontiguousarray(a, dtype=np.float32)
+        return _scaled(np.asarray(img), 255.0)
 
 
 def load_image(path: PathLike) -> np.ndarray:
     """Read an image file as float32 ``(H, W, 3)`` in [0, 1].
 
-    8- and 16-bit files are scaled by their maximum code value; grayscale is repeated to three channels;
-    palette images are expanded; an alpha channel is dropped (the colours are kept as stored).
+    8- and 16-bit files are scaled by their maximum code value (16-bit PNGs at full precision, through
+    pypng); grayscale is repeated to three channels; palette images are expanded; an alpha channel is
+    dropped (the colours are kept as stored). Peak memory stays below 3x the float32 result.
 
     Raises:
-        ImageError: the file is missing, is a folder, is empty, is not an image, or is truncated/corrupt.
+        ImageError: the file is missing, is a folder, is empty, is not an image, is truncated/corrupt,
+            declares more pixels than :func:`max_pixels` (checked before decoding), or holds 32-bit
+            integers outside the 16-bit range.
     """
     p = Path(path)
     if not p.exists():
@@ -85,6 +186,11 @@ def load_image(path: PathLike) -> np.ndarray:
         raise ImageError(f"{p}: the file is empty (0 bytes); re-download or re-export it")
     try:
         with Image.open(p) as img:
+            check_pixels(p, *img.size)  # from the header, before any pixel is decoded
+            if img.format == "PNG" and _png_bit_depth(p) == 16:
+                return _load_png16(p)
+            if img.format == "TIFF" and img.mode in ("RGB", "RGBA") and max(_tiff_bits(img)) > 8:
+                return _load_tiff_rgb16(p)  # Pillow keeps 8 of the 16 bits of RGB TIFFs
             img.load()
             upright = ImageOps.exif_transpose(img)  # phone photos: the EXIF orientation tag, applied
             return _to_float_rgb(upright, p)
@@ -99,7 +205,9 @@ def load_image(path: PathLike) -> np.ndarray:
 
 
 def save_image(path: PathLike, img: np.ndarray) -> None:
-    """Write a float image ``(H, W, 3)`` or ``(3, H, W)`` in [0, 1] (values outside are clipped) as 8-bit."""
+    """Write a float image ``(H, W, 3)`` or ``(3, H, W)`` in [0, 1] (values outside are clipped) as 8-bit.
+
+    Raises ImageError (and writes nothing) when the image holds NaN."""
     a = np.asarray(img.asnumpy() if hasattr(img, "asnumpy") else img, dtype=np.float64)
     if a.ndim == 4 and a.shape[0] == 1:
         a = a[0]
@@ -107,6 +215,9 @@ def save_image(path: PathLike, img: np.ndarray) -> None:
         a = a.transpose(1, 2, 0)
     if a.ndim != 3 or a.shape[-1] != 3:
         raise ImageError(f"save_image expects an RGB image (H, W, 3) or (3, H, W), got shape {a.shape}")
+    if np.isnan(a).any():  # clip would turn NaN into black without a word
+        raise ImageError(f"{path}: not written: the image holds NaN at {int(np.isnan(a).any(-1).sum())} pixel(s) "
+                         "(a diverged network or a division by zero upstream)")  # fmt: skip
     pil = Image.fromarray(np.round(np.clip(a, 0, 1) * 255).astype(np.uint8))
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -1,13 +1,21 @@
-"""Checkers for the notebooks' exercises: run the student's function, compare with the reference, and
-say precisely what is wrong.
+"""Checkers for the notebooks' exercises: run the student's function and say precisely what is wrong,
+without holding the answer.
 
-A checker runs the student's function on fixed cases and on random ones, and prints one line:
-``PASS: ...`` or ``NOT YET: <what is wrong>``, where the diagnosis names the most likely mistake - it
-returned nothing, the shape differs (and whether a transpose would fix it), the values are outside the
-expected range or scaled by 255, the answer is off by a constant factor, or simply the relative error.
+A checker runs the student's function on fixed cases and prints one line: ``PASS: ...`` or ``NOT YET: <what
+is wrong>``, where the diagnosis names the most likely mistake - it returned nothing, the shape differs (and
+whether a transpose would fix it), the values are outside the expected range or scaled by 255, the answer is
+off by a constant factor, one of the exercise's known mistakes, or simply the relative error.
 
-Each notebook's checkers live in a submodule (``course_lib.exercises.foundations`` for notebook 00, ...);
-this module holds the framework they share::
+The notebooks' checkers (``course_lib.exercises.foundations`` for notebook 00, ...) hold no reference
+implementation: they compare with the expected outputs of their fixed cases and of each known mistake,
+stored in ``expected.npz`` beside this file (no pickle). Those are computed by the instructor-only references
+in the repository's ``instructor/exercises/`` (NumPy from the papers' formulas, tested against the course
+library), which the package does not install: ``python instructor/store_expected.py`` rewrites the file and
+``tests/test_exercises_stored.py`` checks that it agrees with them. What decides a grade runs in the
+notebooks' hidden tests (nbgrader), against the model answer written there (:func:`graded_against`), on the
+fixed cases and on stored grading cases.
+
+This module also holds the framework they share::
 
     from course_lib.exercises import check_function
     check_function(my_fn, reference_fn, cases=[(x,)], name="my function")
@@ -15,9 +23,12 @@ this module holds the framework they share::
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
+import json
 import traceback
+from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
 
 import numpy as np
@@ -100,6 +111,25 @@ def diagnose(actual: Any, expected: Any, rtol: float = 1e-4, atol: float = 1e-6)
     return f"relative error {relative_error(a, e):.3g} (tolerance {rtol:g})"
 
 
+_GRADING: list = []  # the model answer while a hidden test grades (graded_against)
+
+
+@contextlib.contextmanager
+def graded_against(model: Callable, n_random: int = 10):
+    """Inside the block, every checker compares the student's function with ``model`` (the instructor's answer,
+    written in the notebook's hidden tests) on its fixed cases and ``n_random`` random ones, and prints nothing::
+
+        with graded_against(_model):
+            verdict = check.check_haze(haze)
+        assert verdict, verdict.message
+    """
+    _GRADING.append((model, n_random))
+    try:
+        yield
+    finally:
+        _GRADING.pop()
+
+
 def check_function(
     student_fn: Callable,
     reference_fn: Callable,
@@ -119,8 +149,17 @@ def check_function(
     ``known_mistakes`` maps an explanation to a function that makes that mistake (e.g. ``t`` and ``1 - t``
     swapped); when the student's result equals one of them, the verdict names the mistake.
 
-    Returns a :class:`Verdict` (truthy when passed) and prints it unless ``quiet``.
+    Returns a :class:`Verdict` (truthy when passed) and prints it unless ``quiet``. Inside
+    :func:`graded_against`, ``reference_fn`` is the model answer given there.
     """
+    if _GRADING:
+        model, n_random = _GRADING[-1]
+        quiet, seed = True, seed + 1
+
+        def reference_fn(*case):  # a list of arrays (e.g. clipped gradients) is compared flattened
+            out = model(*case)
+            return np.concatenate([np.ravel(a) for a in out]) if isinstance(out, (list, tuple)) else out
+
     all_cases = list(cases)
     if random_case is not None:
         rng = np.random.default_rng(seed)
@@ -151,7 +190,8 @@ def check_function(
         worst = max(worst, relative_error(actual, expected))
     else:
         verdict = Verdict(
-            True, f"{name} matches the reference on {len(all_cases)} cases (largest relative error {worst:.1e})"
+            True,
+            f"{name} matches the reference on {len(all_cases)} cases (largest relative error {worst:.1e})",
         )
     if not quiet:
         print(verdict)
@@ -219,3 +259,100 @@ def gradient_check(
     if not quiet:
         print(v)
     return v
+
+
+# ------------------------------------------------------------------------------ stored expected outputs
+EXPECTED = Path(__file__).with_name("expected.npz")
+_STORE: dict = {}
+
+
+def pack(value: Any, arrays: dict, prefix: str) -> Any:
+    """A JSON description of ``value`` (arrays, numbers, strings, lists, tuples, dicts, None); arrays go into
+    ``arrays``."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        key = f"{prefix}/{len(arrays)}"
+        arrays[key] = np.asarray(value)
+        return {"a": key, "scalar": isinstance(value, np.generic)}
+    if isinstance(value, (list, tuple)):
+        return {"l" if isinstance(value, list) else "t": [pack(v, arrays, prefix) for v in value]}
+    if isinstance(value, dict):
+        return {"d": {str(k): pack(v, arrays, prefix) for k, v in value.items()}}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return {"v": value}
+    raise TypeError(f"cannot store a {type(value).__name__}")
+
+
+def unpack(spec: Any, arrays) -> Any:
+    """The value :func:`pack` described."""
+    if "a" in spec:
+        a = arrays[spec["a"]]
+        return a[()] if spec["scalar"] else np.array(a)
+    if "l" in spec:
+        return [unpack(v, arrays) for v in spec["l"]]
+    if "t" in spec:
+        return tuple(unpack(v, arrays) for v in spec["t"])
+    if "d" in spec:
+        return {k: unpack(v, arrays) for k, v in spec["d"].items()}
+    return spec["v"]
+
+
+def stored(key: str) -> dict:
+    """The stored record of checker ``key``: name, tolerances, explanations, fixed and grading cases."""
+    if not _STORE:
+        if not EXPECTED.is_file():
+            raise FileNotFoundError(
+                f"{EXPECTED} is missing: run python instructor/store_expected.py in the repository"
+            )
+        with np.load(EXPECTED, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+        for k in [k for k in arrays if k.endswith("/spec")]:
+            _STORE[k[: -len("/spec")]] = unpack(json.loads(str(arrays[k])), arrays)
+    return _STORE[key]
+
+
+def stored_check(key: str, student_fn: Callable, output: Optional[Callable] = None) -> Verdict:
+    """Run the student's function on checker ``key``'s fixed cases and compare with the stored outputs
+    (``output`` adapts what the student returns, e.g. a list of arrays to one flat array). Inside
+    :func:`graded_against`, compare with the model answer there on the fixed and the stored grading cases
+    instead, and print nothing. Prints and returns the :class:`Verdict`."""
+    rec = stored(key)
+    name, rtol, atol = rec["name"], rec["rtol"], rec["atol"]
+    adapt = (lambda out: out) if output is None else (lambda out: None if out is None else output(out))
+    grading = bool(_GRADING)
+    cases = rec["cases"] + (rec["grading_cases"] if grading else [])
+    worst = 0.0
+    for number, case in enumerate(cases, 1):
+        copies = [np.copy(c) if isinstance(c, np.ndarray) else c for c in case]
+        try:
+            actual = adapt(student_fn(*copies))
+        except NotImplementedError:
+            verdict = Verdict(False, f"{name} is not written yet (it raises NotImplementedError)")
+            break
+        except Exception as err:  # the student's bug, reported rather than raised
+            where = traceback.extract_tb(err.__traceback__)[-1]
+            verdict = Verdict(
+                False, f"{name} raised {type(err).__name__}: {err} (line {where.lineno}) on case {number}"
+            )
+            break
+        if grading:
+            out = _GRADING[-1][0](*case)
+            expected = np.concatenate([np.ravel(a) for a in out]) if isinstance(out, (list, tuple)) else out
+        else:
+            expected = rec["expected"][number - 1]
+        problem = diagnose(actual, expected, rtol=rtol, atol=atol)
+        if problem:
+            mistakes = rec["mistakes"][number - 1] if number <= len(rec["mistakes"]) else {}
+            for explanation, wrong in zip(rec["explanations"], mistakes):
+                if wrong is not None and diagnose(actual, wrong, rtol=rtol, atol=atol) is None:
+                    problem = explanation
+                    break
+            verdict = Verdict(False, f"{name}, case {number}: {problem}")
+            break
+        worst = max(worst, relative_error(actual, expected))
+    else:
+        verdict = Verdict(
+            True, f"{name} matches the reference on {len(cases)} cases (largest relative error {worst:.1e})"
+        )
+    if not grading:
+        print(verdict)
+    return verdict

@@ -48,6 +48,7 @@ __all__ = [
 
 TV_WEIGHT_ZERO_DCE = 200.0
 TV_WEIGHT_ZERO_DCE_PP = 1600.0
+COLOUR_WEIGHT_CODE = 5.0  # the official code's; the paper quotes 0.5
 
 
 def _neighbour_differences(y):
@@ -101,22 +102,24 @@ def illumination_smoothness_loss(curve_maps):
     return 2 * (h_tv / ((h - 1) * w) + w_tv / (h * (w - 1))) / n
 
 
-def zero_reference_terms(enhanced, curve_maps, low, tv_weight: float = TV_WEIGHT_ZERO_DCE):
-    """The four weighted terms (tv_weight L_tvA, L_spa, 5 L_col, 10 L_exp), in that order.
+def zero_reference_terms(enhanced, curve_maps, low, tv_weight: float = TV_WEIGHT_ZERO_DCE,
+                         colour_weight: float = COLOUR_WEIGHT_CODE):  # fmt: skip
+    """The four weighted terms (tv_weight L_tvA, L_spa, colour_weight L_col, 10 L_exp), in that order.
 
     enhanced, low: (N, 3, H, W) in [0, 1]; curve_maps: (N, 3k, H, W), the net's r.
     """
     return (
         tv_weight * illumination_smoothness_loss(curve_maps),
         spatial_consistency_loss(enhanced, low),
-        5 * color_constancy_loss(enhanced),
+        colour_weight * color_constancy_loss(enhanced),
         10 * exposure_loss(enhanced),
     )
 
 
-def zero_dce_loss(enhanced, curve_maps, low, tv_weight: float = TV_WEIGHT_ZERO_DCE):
-    """Total zero-reference loss, Eq. (9) with the code's weights -> scalar."""
-    tv, spa, col, exp = zero_reference_terms(enhanced, curve_maps, low, tv_weight)
+def zero_dce_loss(enhanced, curve_maps, low, tv_weight: float = TV_WEIGHT_ZERO_DCE,
+                  colour_weight: float = COLOUR_WEIGHT_CODE):  # fmt: skip
+    """Total zero-reference loss, Eq. (9) with the code's weights (``colour_weight`` 5) -> scalar."""
+    tv, spa, col, exp = zero_reference_terms(enhanced, curve_maps, low, tv_weight, colour_weight)
     return tv + spa + col + exp
 
 
@@ -134,17 +137,20 @@ class ZeroReferenceLoss(nn.Cell):
         return zero_dce_loss(enhanced, curve_maps, low, self.tv_weight)
 
 
-def make_loss_fn(tv_weight: float = TV_WEIGHT_ZERO_DCE):
+def make_loss_fn(tv_weight: float = TV_WEIGHT_ZERO_DCE, colour_weight: float = COLOUR_WEIGHT_CODE):
     """A ``loss_fn(net, batch)`` for ``course_lib.train.fit``: batch = (low,), low (N, 3, H, W).
 
     net(low) must return the enhanced image first and the curve maps last, as ZeroDCE and ZeroDCEPP do.
+    ``colour_weight``: 5 in the official code, 0.5 in the paper; the course weights use 0.5, because at 5 a
+    network trained on small crops (whose colours rarely average to grey) learns to push every photo towards
+    grey and casts blue on warm real photos (docs/results.md).
     """
-    tv_weight = float(tv_weight)
+    tv_weight, colour_weight = float(tv_weight), float(colour_weight)
 
     def loss_fn(net, batch):
         low = batch[0]
         out = net(low)
-        return zero_dce_loss(out[0], out[-1], low, tv_weight)
+        return zero_dce_loss(out[0], out[-1], low, tv_weight, colour_weight)
 
     return loss_fn
 

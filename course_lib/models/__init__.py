@@ -17,6 +17,7 @@ target ``(N, 3, H, W)`` (:mod:`course_lib.data.hdr`).
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from typing import Callable, Dict
 
 DATA_KINDS = ("paired", "unpaired_low_light", "hdr")
@@ -174,10 +175,22 @@ def _ktdn_teacher():
 def _ktdn():
     from .srktdn import ktdn
 
-    return ktdn("compact", prior_head=True)  # course variant: learns a correction of the dark channel prior
+    return ktdn("compact")  # the paper's network: its own 7x7 conv + tanh tail, no prior inside
 
 
 def _srktdn():
+    from .srktdn import srktdn
+
+    return srktdn("compact")
+
+
+def _ktdn_dcp():
+    from .srktdn import ktdn
+
+    return ktdn("compact", prior_head=True)  # course variant: learns a correction of the dark channel prior
+
+
+def _srktdn_dcp():
     from .srktdn import srktdn
 
     return srktdn("compact", prior_head=True)
@@ -206,8 +219,24 @@ def _zero_reference_loss(tv_weight):
     return factory
 
 
+class _Lazy:
+    """Stands for a submodule in the entries below: ``baseline.l1_loss_fn`` is a function that imports
+    ``course_lib.models.baseline`` when called, so importing the registry (the command line's method check,
+    ``info``) does not import MindSpore."""
+
+    def __init__(self, module: str):
+        self._module = module
+
+    def __getattr__(self, attr: str):
+        def call(*args, **kwargs):
+            return getattr(importlib.import_module(f"{__name__}.{self._module}"), attr)(*args, **kwargs)
+
+        call.__name__ = call.__qualname__ = attr
+        return call
+
+
 def _register_all() -> None:
-    from . import baseline
+    baseline = _Lazy("baseline")
 
     entries = [
         MethodSpec("baseline", baseline.baseline, baseline.l1_loss_fn, "paired",
@@ -215,13 +244,19 @@ def _register_all() -> None:
         MethodSpec("aecrnet", _aecrnet_tiny, _aecr_loss, "paired",
                    "AECR-Net (CVPR 2021) dehazing, tiny width; L1 + 0.1 contrastive regularisation", pad_multiple=4),
         MethodSpec("aecrnet_dcp", _aecrnet_tiny_dcp, _l1_loss, "paired",
-                   "AECR-Net tiny refining the dark channel prior's transmission (course variant), L1", pad_multiple=4),
+                   "AECR-Net tiny correcting the dark channel prior's output image (course variant), L1", pad_multiple=4),
         MethodSpec("ktdn_teacher", _ktdn_teacher, _teacher_loss, "paired",
                    "KTDN teacher (stage 1), compact: the KTDN network trained clear -> clear, L1", pad_multiple=32),
         MethodSpec("ktdn", _ktdn, _transfer_loss, "paired",
-                   "KTDN (CVPRW 2020) dehazing, compact, course prior head (starts as the dark channel prior): L1 + 0.1 transfer", pad_multiple=32),
+                   "KTDN (CVPRW 2020) dehazing, compact, the paper's tanh tail: L1 + 0.1 L1 to the frozen teacher's feature", pad_multiple=32),
         MethodSpec("srktdn", _srktdn, _transfer_loss, "paired",
-                   "SRKTDN-style two-branch network (Yu et al.'s NTIRE 2021 layout): KTDN + RCAN branches, compact, course prior head; L1 + 0.1 transfer",
+                   "KTDN branch + RCAN branch + fusion (Yu et al.'s two-branch layout), compact, tanh tail; L1 + 0.1 transfer",
+                   pad_multiple=32),
+        MethodSpec("ktdn_dcp", _ktdn_dcp, _transfer_loss, "paired",
+                   "KTDN compact whose tail corrects the dark channel prior's output image (course variant); L1 + 0.1 transfer",
+                   pad_multiple=32),
+        MethodSpec("srktdn_dcp", _srktdn_dcp, _transfer_loss, "paired",
+                   "two-branch KTDN + RCAN compact correcting the dark channel prior's output image (course variant)",
                    pad_multiple=32),
         MethodSpec("zero_dce", _zero_dce, _zero_reference_loss(200.0), "unpaired_low_light",
                    "Zero-DCE (CVPR 2020) low-light enhancement, four non-reference losses"),

@@ -181,7 +181,10 @@ def load_official_state(path) -> dict:
         raise FileNotFoundError(
             f"{path} does not exist; download the official weights with data_scripts/fetch_weights.py"
         )
-    if path.suffix == ".ckpt":
+    if path.suffix.lower() == ".ckpt":
+        if path.suffix != ".ckpt":
+            raise ValueError(f"{path}: MindSpore reads checkpoints named *.ckpt only; rename it to "
+                             f"{path.with_suffix('.ckpt').name}")  # fmt: skip
         params = ms.load_checkpoint(str(path))
         state = {k: v.asnumpy() for k, v in params.items()}
     else:
@@ -213,6 +216,10 @@ def load_official(path, scale_factor: int = 12):
         value = state[p.name]
         if tuple(value.shape) != tuple(p.shape):
             raise ValueError(f"{path}: {p.name} has shape {value.shape}, the model wants {p.shape}")
+        if not np.isfinite(value).all():
+            raise ValueError(
+                f"{path}: tensor {p.name} holds NaN or infinity; the file is damaged: use other weights"
+            )
         p.set_data(ms.Tensor(value))
     net.set_train(False)
     return net

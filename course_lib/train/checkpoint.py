@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 META_KEY = "course_meta"
+META_KEYS = ("step", "config", "history")  # what resuming reads from it
 PATTERN = re.compile(r"^step_(\d{8})\.ckpt$")
 KEEP_LAST = 3  # older checkpoints are deleted; a 40 M-parameter model with Adam takes ~0.5 GB per file
 
@@ -49,11 +50,30 @@ class RunLock:
         path = self.folder / ".lock"
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            if path.is_symlink():  # O_NOFOLLOW below refuses it too; this names the problem
+                raise CheckpointError(f"{path} is a symbolic link (to {os.readlink(path)}); the run lock is never "
+                                      "written through a link: delete the link or choose another --ckpt-dir")  # fmt: skip
+            # O_NOFOLLOW: a link put there after the check is refused too, never followed (its target kept)
+            self._fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
         except OSError as e:
             raise CheckpointError(
                 f"cannot write checkpoints in {self.folder} ({e.strerror}); choose a folder you can write to"
             ) from None
+        import stat
+
+        info = os.fstat(self._fd)
+        if (
+            not stat.S_ISREG(info.st_mode) or info.st_nlink > 1
+        ):  # a FIFO, a device, a hard link to another file
+            os.close(self._fd)
+            self._fd = None
+            what = (
+                "is not a regular file"
+                if not stat.S_ISREG(info.st_mode)
+                else "is a hard link to another file"
+            )
+            raise CheckpointError(f"{path} {what}; the run lock never writes into it: delete it or choose another "
+                                  "--ckpt-dir")  # fmt: skip
         try:
             import fcntl
         except ImportError:  # Windows: no flock; runs are not protected from each other there
@@ -110,6 +130,8 @@ def _write_atomically(cell, path: Path, append_dict=None) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".tmp{os.getpid()}_{path.name}")  # same folder: os.replace stays atomic
+    if tmp.is_symlink() or tmp.exists():  # left over, or a link planted there: never written through
+        tmp.unlink()
     try:
         ms.save_checkpoint(cell, str(tmp), append_dict=append_dict, crc_check=True)
         _fsync(tmp)
@@ -142,6 +164,20 @@ def check_finite(cell, what: str) -> None:
                 f"{what}: parameter {p.name} holds NaN or infinity (the last update diverged); lower the "
                 "learning rate or set a gradient clip"
             )
+
+
+def check_finite_params(params: dict, source) -> None:
+    """Raise ``CheckpointError`` naming the first float tensor of ``params`` ({name: Parameter, Tensor or
+    ndarray}) read from ``source`` that holds NaN or infinity: such weights would run silently to a black
+    or garbage image."""
+    import numpy as np
+
+    for name, value in params.items():
+        a = value.asnumpy() if hasattr(value, "asnumpy") else np.asarray(value)
+        if a.dtype.kind in "fc" and not np.isfinite(a).all():
+            bad = int(a.size - np.isfinite(a).sum())
+            raise CheckpointError(f"{source}: tensor {name} holds NaN or infinity ({bad} of {a.size} values); "
+                                  "the file is damaged or its training diverged: use other weights")  # fmt: skip
 
 
 def save_checkpoint(cell, path, meta: dict, keep_last: Optional[int] = KEEP_LAST) -> Path:
@@ -187,5 +223,19 @@ def load_checkpoint(path) -> Tuple[dict, dict]:
         raise CheckpointError(
             f"checkpoint {path} was not written by course_lib.train (no {META_KEY!r} entry)"
         )
-    meta = json.loads(str(params.pop(META_KEY)))
+    try:
+        meta = json.loads(str(params.pop(META_KEY)))
+    except ValueError:
+        meta = None
+    missing = [k for k in META_KEYS if not isinstance(meta, dict) or k not in meta]
+    if missing:
+        raise CheckpointError(f"checkpoint {path}: its {META_KEY!r} entry lacks {', '.join(missing)} (not "
+                              "written by this course_lib.train, or edited); resume from another checkpoint "
+                              "or start a new run in another folder")  # fmt: skip
+    if not isinstance(meta["step"], int) or isinstance(meta["step"], bool) or meta["step"] < 0:
+        raise CheckpointError(f"checkpoint {path}: its step {meta['step']!r} is not a step count")
+    if not isinstance(meta["config"], dict) or not isinstance(meta["history"], dict):
+        raise CheckpointError(f"checkpoint {path}: its {META_KEY!r} entry is malformed (config and history "
+                              "must be objects); resume from another checkpoint")  # fmt: skip
+    check_finite_params(params, f"checkpoint {path}")
     return params, meta

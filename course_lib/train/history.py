@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 
 @dataclasses.dataclass
@@ -43,9 +43,15 @@ class History:
     def from_dict(cls, d: dict) -> History:
         return cls(**{f.name: list(d.get(f.name, [])) for f in dataclasses.fields(cls)})
 
-    def plot(self, title: str = "", dpi: int = 72):
-        """Loss (log scale) against step, and each validation metric against step; returns the figure."""
+    def plot(self, title: str = "", dpi: Optional[int] = None):
+        """Loss (log scale) against step, and each validation metric against step; returns the figure.
+
+        ``dpi`` defaults to :data:`course_lib.viz.DPI`, the course's figure rule."""
         import matplotlib.pyplot as plt
+
+        from ..viz import DPI
+
+        dpi = dpi or DPI
 
         names = sorted({k for m in self.metrics for k in m if k != "step"})
         fig, axes = plt.subplots(1, 1 + len(names), figsize=(4 * (1 + len(names)), 3), dpi=dpi, squeeze=False)
@@ -58,6 +64,7 @@ class History:
         for ax, name in zip(axes[0, 1:], names):
             points = [(m["step"], m[name]) for m in self.metrics if name in m]
             ax.plot(*zip(*points), marker="o")
-            ax.set(xlabel="step", ylabel=name, title=f"validation {name}")
+            label = {"psnr": "PSNR (dB)", "ssim": "SSIM"}.get(name, name)
+            ax.set(xlabel="step", ylabel=label, title=f"validation {name}")
         fig.tight_layout()
         return fig

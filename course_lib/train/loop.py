@@ -181,6 +181,8 @@ def fit(
         from ..budget import budget
 
         batch_size = budget().batch
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a whole number of at least 1, got {batch_size!r}")
     rank, world = init_data_parallel()  # before the train step is built: it picks its grad reducer now
     rates = lr_schedule(schedule, lr, steps) if optimizer is None else None
     if optimizer is None:
@@ -246,6 +248,11 @@ def _fit_locked(net, train_step, data, config, rates, *, steps, lr, batch_size, 
         params, meta = load_checkpoint(found)
         _check_same_run(found, meta["config"], config, meta["step"])
         params.pop("learning_rate", None)  # the schedule is rebuilt from the arguments
+        for p in train_step.get_parameters():
+            if p.name in params and tuple(params[p.name].shape) != tuple(p.shape):
+                raise CheckpointError(f"checkpoint {found} holds {p.name} of shape {tuple(params[p.name].shape)}, "
+                                      f"but this model's is {tuple(p.shape)}: it was saved from another "
+                                      "configuration; start a new run in another folder")  # fmt: skip
         with _quiet_mindspore_log():  # it warns that the popped learning_rate was not loaded
             not_loaded, _ = ms.load_param_into_net(train_step, params)
         missing = [name for name in not_loaded if name != "learning_rate"]

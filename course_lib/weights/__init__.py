@@ -22,8 +22,12 @@ FOLDER = Path(__file__).resolve().parent
 MANIFEST = FOLDER / "manifest.json"
 
 
-# Registered methods without course weights yet, and why (the recipe has no entry for them): none today.
-NOT_YET: dict = {}
+# Registered methods without course weights yet, and why.
+_PAPER_KTDN = ("the paper's network (its own tanh tail, no prior inside) has no course weights yet: its recipe "
+               "(start from the clear -> clear teacher, then dehaze) has not been run to the end on this course's "
+               "CPU budget; use {0}_dcp, the course variant that corrects the dark channel prior, or train it with "
+               "python data_scripts/train_course_weights.py {0}")
+NOT_YET: dict = {"ktdn": _PAPER_KTDN.format("ktdn"), "srktdn": _PAPER_KTDN.format("srktdn")}
 
 
 class WeightsError(ValueError):
@@ -34,7 +38,13 @@ def manifest() -> dict:
     """The manifest: ``{method: {...}}`` (empty if no course weights were trained yet)."""
     if not MANIFEST.is_file():
         return {}
-    return json.loads(MANIFEST.read_text())
+    try:
+        data = json.loads(MANIFEST.read_text())
+    except (ValueError, OSError) as err:
+        raise WeightsError(f"{MANIFEST} is not readable JSON ({err}); reinstall course_lib") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise WeightsError(f"{MANIFEST} is not a {{method: {{...}}}} object; reinstall course_lib")
+    return data
 
 
 def available() -> list:
@@ -65,11 +75,20 @@ def path(method: str) -> Path:
             f"no course weights for {method!r}; available: {', '.join(available()) or 'none'} "
             f"(train them with python data_scripts/train_course_weights.py {method})"
         )
+    missing = [k for k in ("file", "sha256") if not isinstance(entry.get(k), str)]
+    if missing:
+        raise WeightsError(
+            f"{MANIFEST}: the entry of {method!r} lacks {' and '.join(missing)}; reinstall course_lib"
+        )
     file = FOLDER / entry["file"]
+    if file.parent != FOLDER:  # a manifest entry never points outside the weights folder
+        raise WeightsError(
+            f"{MANIFEST}: the entry of {method!r} names {entry['file']!r}, not a file of {FOLDER}"
+        )
     if not file.is_file():
         raise WeightsError(f"course weights {file} are missing; reinstall course_lib or rerun the recipe")
     digest = sha256(file)
-    if digest != entry["sha256"]:
+    if digest != entry["sha256"].strip().lower():  # hex digests are case-insensitive
         raise WeightsError(
             f"course weights {file.name} do not match their SHA-256 in the manifest (file altered or "
             f"truncated); reinstall course_lib or rerun data_scripts/train_course_weights.py {method}"
@@ -78,11 +97,13 @@ def path(method: str) -> Path:
 
 
 def read_checkpoint(file) -> dict:
-    """``{name: Parameter}`` of a ``.ckpt``, float16 entries (weights stored at half size) cast to float32."""
+    """``{name: Parameter}`` of a ``.ckpt`` (or of an already loaded ``{name: Parameter}``), float16 entries
+    (weights stored at half size) cast to float32."""
     import mindspore as ms
 
-    params = ms.load_checkpoint(str(file))
-    return {name: ms.Parameter(p.astype(ms.float32), name=name) if p.dtype == ms.float16 else p
+    params = file if isinstance(file, dict) else ms.load_checkpoint(str(file))
+    # entries without a dtype (a training checkpoint's metadata string) are kept as they are
+    return {name: ms.Parameter(p.astype(ms.float32), name=name) if getattr(p, "dtype", None) == ms.float16 else p
             for name, p in params.items()}  # fmt: skip
 
 
@@ -90,7 +111,11 @@ def load_into(net, method: str):
     """Load ``method``'s course weights into an already built ``net`` (all parameters must match)."""
     import mindspore as ms
 
-    params = read_checkpoint(path(method))
+    from ..train.checkpoint import check_finite_params
+
+    file = path(method)
+    params = read_checkpoint(file)
+    check_finite_params(params, f"course weights {file}")
     for p in net.get_parameters():
         if p.name not in params or tuple(params[p.name].shape) != tuple(p.shape):
             raise WeightsError(f"course weights of {method!r} do not fit this network (parameter {p.name})")

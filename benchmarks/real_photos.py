@@ -1,0 +1,134 @@
+"""Course weights on real photos without ground truth: NTIRE 2021 NH-HAZE (dehazing) and DICM (low light).
+
+    python benchmarks/real_photos.py [--data DIR] [--json docs/real_photos.json] [--figure docs/real_photos.png]
+
+Dehazing (``DIR/real_haze/*.png``): each dehazer's energy in the highest spatial frequencies over the hazy
+input's (:func:`course_lib.no_reference.high_frequency_ratio`; above 1.5 means a checkerboard or amplified
+noise, well below 1 a blur) and its mean brightness. Low light (``DIR/real_lowlight/*.png``): mean brightness
+and mean blue/red ratio of the input, the course weights, the classical gamma 0.5 and, when
+``DIR/zerodce/*_official/Epoch99.pth`` are there, the official weights. Prints Markdown tables.
+``DIR`` defaults to ``../shared/reference_data`` (not shipped: the photos' licences forbid it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+# isort: off
+import course_lib  # noqa: E402,F401  (sets the oneDNN ISA cap before MindSpore)
+import numpy as np  # noqa: E402
+
+# isort: on
+
+DEHAZERS = ("aecrnet", "aecrnet_dcp", "ktdn_dcp", "srktdn_dcp")
+LOW_LIGHT = ("zero_dce", "zero_dce_pp")
+
+
+def photos(folder: Path, multiple: int = 1):
+    from course_lib.data import load_image
+
+    files = sorted(folder.glob("*.png"))
+    if not files:
+        raise FileNotFoundError(f"no .png photos in {folder}; pass --data DIR holding real_haze/ and real_lowlight/")
+    imgs = [load_image(f) for f in files]
+    return [f.stem for f in files], [a[: a.shape[0] // multiple * multiple, : a.shape[1] // multiple * multiple]
+                                     for a in imgs]  # fmt: skip
+
+
+def course_restorers(methods):
+    from course_lib import quality, weights
+
+    return {m: quality.restorer(m, weights.load(m)) for m in methods if m in weights.available()}
+
+
+def dehazing_rows(hazy):
+    from course_lib import baselines
+    from course_lib.no_reference import high_frequency_ratio, mean_brightness
+
+    methods = {"input": lambda x: x, "dark channel prior": baselines.dark_channel_prior,
+               **course_restorers(DEHAZERS)}  # fmt: skip
+    rows, outputs = {}, {}
+    for name, fn in methods.items():
+        outs = [np.clip(fn(x), 0, 1) for x in hazy]
+        outputs[name] = outs
+        ratios = [high_frequency_ratio(o, x) for o, x in zip(outs, hazy)]
+        rows[name] = {"hf_ratio_max": round(max(ratios), 3), "hf_ratio_mean": round(float(np.mean(ratios)), 3),
+                      "brightness": round(float(np.mean([mean_brightness(o) for o in outs])), 4)}  # fmt: skip
+    return rows, outputs
+
+
+def low_light_rows(dark, official: Path):
+    from course_lib import baselines
+    from course_lib.no_reference import blue_red_ratio, mean_brightness
+
+    methods = {"input": lambda x: x, "gamma 0.5": lambda x: baselines.gamma_correction(x, 0.5)}
+    methods.update({f"{m} (course)": r for m, r in course_restorers(LOW_LIGHT).items()})
+    for m in LOW_LIGHT:
+        pth = official / f"{m}_official" / "Epoch99.pth"
+        if pth.is_file():
+            from course_lib import quality
+            from course_lib.models.zero_dce import load_official
+
+            net = load_official(pth, scale_factor=12 if m == "zero_dce_pp" else 1)
+            methods[f"{m} (official)"] = quality.restorer(m, net)
+    rows, outputs = {}, {}
+    for name, fn in methods.items():
+        outs = [np.clip(fn(x), 0, 1) for x in dark]
+        outputs[name] = outs
+        rows[name] = {"brightness": round(float(np.mean([mean_brightness(o) for o in outs])), 4),
+                      "blue_red": round(float(np.mean([blue_red_ratio(o) for o in outs])), 4)}  # fmt: skip
+    return rows, outputs
+
+
+def figure(path: Path, haze_out, low_out) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [(k, v[0]) for k, v in haze_out.items()] + [(k, v[0]) for k, v in low_out.items()]
+    cols = 4
+    fig, axes = plt.subplots((len(rows) + cols - 1) // cols, cols, figsize=(4 * cols, 3.2 * ((len(rows) + 3) // 4)))
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, (name, img) in zip(axes.flat, rows):
+        ax.imshow(img)
+        ax.set_title(name, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "reference_data")
+    parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    parser.add_argument("--figure", type=Path, default=None, help="also draw the first photo of each set here")
+    args = parser.parse_args(argv)
+    try:
+        _, hazy = photos(args.data / "real_haze", multiple=4)
+        _, dark = photos(args.data / "real_lowlight", multiple=12)
+    except FileNotFoundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    haze_rows, haze_out = dehazing_rows(hazy)
+    low_rows, low_out = low_light_rows(dark, args.data / "zerodce")
+    print("| dehazer (NH-HAZE, 3 photos) | high-frequency energy / input's, max | mean | brightness |\n|---|---|---|---|")
+    for k, v in haze_rows.items():
+        print(f"| {k} | {v['hf_ratio_max']:.2f} | {v['hf_ratio_mean']:.2f} | {v['brightness']:.3f} |")
+    print("\n| low light (DICM, 4 photos) | brightness | blue / red |\n|---|---|---|")
+    for k, v in low_rows.items():
+        print(f"| {k} | {v['brightness']:.3f} | {v['blue_red']:.3f} |")
+    if args.json:
+        args.json.write_text(json.dumps({"real_haze": haze_rows, "real_lowlight": low_rows}, indent=1) + "\n")
+    if args.figure:
+        figure(args.figure, haze_out, low_out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Instructor-only material, kept out of the installed package: the exercises' reference implementations."""
