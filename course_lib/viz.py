@@ -1,8 +1,11 @@
 """Pictures for the notebooks: image grids, a before/after comparison, curves and training histories.
 
-Everything returns the matplotlib figure (or the widget) so notebooks can adjust it. Figures are drawn at
-``DPI`` (100: the detail the text points at must be visible in the stored picture); photo grids are stored as
-JPEG so notebooks stay small.
+Everything returns the matplotlib figure (or the widget) so notebooks can adjust it. Figure rules (checked
+on the stored notebooks by ``tests/test_stored_notebooks.py``): dpi :data:`DPI` (100), image panels about
+3 in wide (or a zoomed crop), a colour bar beside every single-channel map, and architecture diagrams that
+draw branches and skips (:func:`architecture`, :func:`flow_diagram`). Inside Jupyter, ``show`` and
+``architecture`` store what the test reads with the picture (:data:`PANELS_KEY`, :data:`FIGURE_KEY`). Photo grids are
+stored as JPEG so notebooks stay small.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-DPI = 100  # the course's figure rule: at least 100 dpi
+DPI = 100  # the figure rule: at least 100 dpi, so the details the text points at can be seen
 
 
 def _display_array(img: Any) -> np.ndarray:
@@ -34,15 +37,18 @@ def show(
     cmap: str = "gray",
     vmin: Optional[float] = None,
     vmax: Optional[float] = None,
-    colorbar: bool = False,
+    colorbar: bool = True,
     unit: Optional[str | Sequence[str]] = None,
 ):
     """A grid of images (``(H, W, 3)``, ``(3, H, W)`` or ``(H, W)``; colour clipped to [0, 1]) with titles.
 
     Single-channel maps use ``cmap``; by default each is scaled to its own range, so two maps can look alike
     while their values differ. Give ``vmin``/``vmax`` to put every map on one fixed range (a transmission in
-    [0, 1], say) and ``colorbar=True`` to draw the scale beside each map, so the maps read as quantities;
-    ``unit`` labels that scale (e.g. ``"transmission t (fraction)"``), one string for every map or one per panel.
+    [0, 1], say). Every map gets a colour bar (its scale), so it reads as a quantity; ``colorbar=False``
+    only where the map is not a quantity. ``size`` is the panel width in inches: 3 or more, or show a
+    zoomed crop (at most :data:`ZOOM_PIXELS` pixels high) so that one pixel is large.
+    ``unit`` labels the colour bar's scale (e.g. ``"transmission t (fraction)"``), one string for every map
+    or one per panel.
     """
     import matplotlib.pyplot as plt
 
@@ -57,23 +63,41 @@ def show(
         ax = axes.flat[i]
         a = _display_array(img)
         shown = ax.imshow(a, cmap=None if a.ndim == 3 else cmap, vmin=vmin, vmax=vmax)
-        if colorbar and a.ndim == 2:
-            bar = fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04)
+        bar = colorbar and a.ndim == 2
+        if bar:
+            scale = fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04)
             label = unit if isinstance(unit, str) or unit is None else unit[i]
             if label:
-                bar.set_label(label, fontsize=8)
+                scale.set_label(label, fontsize=8)
         title = titles[i] if titles is not None and i < len(titles) else ""
         if title:
             ax.set_title(title, fontsize=10)
-        panels.append({"title": title, "std": round(float(np.std(a)), 5), "rgb": a.ndim == 3})
+        low, high = shown.get_clim()
+        panels.append({"title": title, "std": round(float(np.std(a)), 5), "rgb": a.ndim == 3,
+                       "range": round(float(high - low), 5), "colorbar": bar, "inches": float(size),
+                       "pixels": [int(a.shape[0]), int(a.shape[1])]})  # fmt: skip
     fig.tight_layout()
     if _in_notebook():
         # stored with the picture, so tests can tell a flat panel (an untrained net's grey field) from a photo
-        _display_as_jpeg(fig, metadata={PANELS_KEY: panels})
+        _display_as_jpeg(fig, metadata={PANELS_KEY: panels, FIGURE_KEY: _figure_record(fig, "show")})
     return fig
 
 
-PANELS_KEY = "course_lib/panels"  # output metadata: [{title, std, rgb}] of every panel of a ``show`` figure
+PANELS_KEY = (
+    "course_lib/panels"  # output metadata: [{title, std, rgb, range, colorbar, inches, pixels}] per panel
+)
+FIGURE_KEY = "course_lib/figure"  # output metadata: {kind, dpi, inches} (+ boxes, edges, skips for a diagram)
+ZOOM_PIXELS = 128  # a panel this many pixels high or fewer is a zoomed crop: one pixel is large at any size
+
+
+def _figure_record(fig, kind: str, **extra) -> dict:
+    width, height = fig.get_size_inches()
+    return {
+        "kind": kind,
+        "dpi": float(fig.dpi),
+        "inches": [round(float(width), 2), round(float(height), 2)],
+        **extra,
+    }
 
 
 def _display_as_jpeg(fig, metadata=None) -> None:
@@ -85,6 +109,19 @@ def _display_as_jpeg(fig, metadata=None) -> None:
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="jpeg", dpi=DPI, pil_kwargs={"quality": 85})
+    plt.close(fig)
+    display(Image(buffer.getvalue()), metadata=metadata)
+
+
+def _display_as_png(fig, metadata=None) -> None:
+    """Show a drawing (a diagram: lines and text) as a PNG, which keeps its edges sharp, and close it."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
     plt.close(fig)
     display(Image(buffer.getvalue()), metadata=metadata)
 
@@ -179,7 +216,7 @@ def plot_curves(
     """Line plot of several named curves over ``xs`` (e.g. LE-curves for several alphas)."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(4, 3.2), dpi=DPI)
+    fig, ax = plt.subplots(figsize=(5, 3.5), dpi=DPI)
     for name, ys in curves.items():
         ax.plot(xs, ys, label=name)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
@@ -188,27 +225,47 @@ def plot_curves(
     return fig
 
 
+def _traced_cell(net):
+    """The cell whose children make the diagram: ``net`` itself, or, through wrappers that hold one child
+    and pass their input on (``BracketInput(EfficientHDR)``), that child: a wrapper alone is one box."""
+    import mindspore as ms
+
+    cell = net
+    while True:
+        children = [c for c in cell.name_cells().values() if not isinstance(c, ms.nn.CellList)]
+        lists = [c for c in cell.name_cells().values() if isinstance(c, ms.nn.CellList)]
+        if len(children) == 1 and not lists and len(children[0].name_cells()) > 1:
+            cell = children[0]
+        else:
+            return cell
+
+
 def trace_blocks(net, input_shape: Sequence[int]) -> list:
     """Run ``net`` once on zeros of ``input_shape`` (PyNative, forward hooks on its direct children, and on
     the members of a child ``CellList``) and
     return, in call order, one dict per child call: ``name``, ``kind`` (class), ``shape`` (first output's
-    shape) and ``params`` (the child's parameter count). A child called twice appears twice."""
+    shape) and ``params`` (the child's trainable parameter count, as :func:`course_lib.metrics.count_params`). A child called twice appears twice. A wrapper with
+    a single child (``BracketInput``) is looked through: the children are the wrapped network's."""
     import mindspore as ms
 
-    from .metrics import run_hooked
+    from .metrics import count_params, run_hooked
 
     calls = []
 
     def hook(name):
         def record(cell, args, output):
             first = output[0] if isinstance(output, (tuple, list)) else output
-            params = sum(int(np.prod(p.shape)) for p in cell.get_parameters())
-            calls.append({"name": name, "kind": type(cell).__name__, "shape": tuple(first.shape), "params": params})
+            params = count_params(
+                cell
+            )  # trainable, as every count in the course (BatchNorm statistics are not)
+            calls.append(
+                {"name": name, "kind": type(cell).__name__, "shape": tuple(first.shape), "params": params}
+            )
 
         return record
 
     children = []
-    for name, cell in net.name_cells().items():
+    for name, cell in _traced_cell(net).name_cells().items():
         if isinstance(cell, ms.nn.CellList):  # a list is never called itself: hook its members
             children += [(f"{name}.{k}", sub) for k, sub in cell.name_cells().items()]
         else:
@@ -217,33 +274,147 @@ def trace_blocks(net, input_shape: Sequence[int]) -> list:
     return calls
 
 
-def architecture(net, input_shape: Sequence[int], title: str = "", per_row: int = 6):
-    """A block diagram of ``net`` drawn from the network itself (:func:`trace_blocks`): one box per call of
-    a direct child, in the order the forward pass calls them, with its class, output shape (C, H, W) and
-    parameter count; arrows follow the call order (skip connections inside ``construct`` are not drawn).
-    It cannot drift from the code: change the network and the diagram changes."""
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyBboxPatch
+def parse_flow(flow: Sequence[str]) -> list:
+    """Edges ``[(source, target), ...]`` from lines like ``"input -> conv1 -> @concat#1 -> conv2"``, where a
+    step may list several nodes, ``"a -> b, c"`` (``a`` feeds both). Names starting with ``@`` are
+    operations of ``construct`` (drawn as ellipses; the text after ``#`` only keeps names unique); ``input``
+    and ``output`` are the network's ends; any other name is a child cell."""
+    edges = []
+    for line in flow:
+        steps = [[n.strip() for n in step.split(",") if n.strip()] for step in line.split("->")]
+        if len(steps) < 2 or any(not step for step in steps):
+            raise ValueError(f"flow line {line!r}: write 'a -> b' (steps separated by '->', names by ',')")
+        for sources, targets in zip(steps, steps[1:]):
+            edges += [(a, b) for a in sources for b in targets if (a, b) not in edges]
+    return edges
 
-    calls = trace_blocks(net, input_shape)
-    rows = (len(calls) + per_row - 1) // per_row
-    fig, ax = plt.subplots(figsize=(2.3 * min(per_row, len(calls)), 1.6 * rows + 0.4), dpi=DPI)
-    ax.set_xlim(0, min(per_row, len(calls)))
-    ax.set_ylim(-rows, 0.15)
+
+def _layers(nodes: list, edges: list) -> dict:
+    """Longest-path layer of every node (sources at 0): parallel branches share a layer."""
+    layer = {n: 0 for n in nodes}
+    for _ in range(len(nodes)):
+        changed = False
+        for a, b in edges:
+            if layer[b] < layer[a] + 1:
+                layer[b], changed = layer[a] + 1, True
+        if not changed:
+            return layer
+    raise ValueError("the flow has a cycle: a diagram of a forward pass goes one way")
+
+
+def flow_diagram(flow: Sequence[str], labels: Optional[dict] = None, title: str = "", note: str = ""):
+    """A block diagram drawn from a flow (see :func:`parse_flow`), top to bottom: nodes on one longest-path
+    layer sit side by side (parallel branches), an edge that jumps layers (a skip or a concatenation from
+    far back) is drawn as a bracket beside the boxes. ``labels``: ``{node: text}`` for the boxes (default:
+    the name). Use it directly for a hand-drawn diagram (a network the course does not build);
+    :func:`architecture` calls it with labels traced from the network."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Ellipse, FancyBboxPatch
+
+    edges = parse_flow(flow)
+    nodes = list(dict.fromkeys(n for e in edges for n in e))
+    labels = dict(labels or {})
+    layer = _layers(nodes, edges)
+    depth = max(layer.values()) + 1
+    rows = [[n for n in nodes if layer[n] == k] for k in range(depth)]
+    width, height, dy, dx = 2.3, 0.62, 0.95, 2.7  # inches: box size, row and column spacing
+    x = {}
+    for k, row in enumerate(rows):
+        if k:  # order a row by where its inputs sit, so branches stay in their columns
+            row.sort(key=lambda n: np.mean([x[a] for a, b in edges if b == n and a in x] or [0.0]))
+        for i, n in enumerate(row):
+            x[n] = (i - (len(row) - 1) / 2) * dx
+    y = {n: -layer[n] * dy for n in nodes}
+    span = max(len(r) for r in rows)
+    side = 0.5 * (span - 1) * dx + width / 2
+    skips = sum(layer[b] - layer[a] > 1 for a, b in edges)
+    fig_w = 2 * side + 0.6 + 0.3 * skips
+    fig, ax = plt.subplots(figsize=(fig_w, depth * dy + 0.5 + 0.25 * bool(note)), dpi=DPI)
+    ax.set_xlim(-fig_w / 2, fig_w / 2)
+    ax.set_ylim(-(depth - 1) * dy - height / 2 - 0.15 - 0.25 * bool(note), height / 2 + 0.15)
+    ax.set_position([0, 0, 1, 1 - 0.35 / (depth * dy + 0.5)])
     ax.axis("off")
-    for k, c in enumerate(calls):
-        x, y = k % per_row, -(k // per_row)
-        shape = "x".join(str(s) for s in c["shape"][1:])
-        text = f"{c['name']}\n{c['kind']}\n{shape}\n{c['params']:,} params"
-        ax.add_patch(FancyBboxPatch((x + 0.08, y - 0.85), 0.84, 0.75, boxstyle="round,pad=0.02",
-                                    fc="#e8f0fb", ec="#36c"))  # fmt: skip
-        ax.text(x + 0.5, y - 0.475, text, ha="center", va="center", fontsize=7.5)
-        if k + 1 < len(calls):
-            if (k + 1) % per_row:
-                ax.annotate("", (x + 1.08, y - 0.475), (x + 0.92, y - 0.475), arrowprops={"arrowstyle": "->"})
-            else:
-                ax.annotate("", (0.5, y - 1.1), (x + 0.5, y - 0.85), arrowprops={"arrowstyle": "->", "color": "#888"})
-    total = sum(int(np.prod(p.shape)) for p in net.get_parameters())
-    ax.set_title(f"{title or type(net).__name__}: input {tuple(input_shape)}, {total:,} parameters", fontsize=10)
-    fig.tight_layout()
+    half = {}  # half-width of every node, for where its edges start
+    for n in nodes:
+        text = labels.get(n, n.lstrip("@").split("#")[0])
+        if n.startswith("@"):
+            half[n] = max(0.3 * width, 0.034 * len(text) + 0.15)
+            ax.add_patch(Ellipse((x[n], y[n]), 2 * half[n], height * 0.8, fc="#fdf1dc", ec="#c80"))
+        else:
+            half[n] = width / 2
+            fc, ec = ("#eeeeee", "#666") if n in ("input", "output") else ("#e8f0fb", "#36c")
+            ax.add_patch(FancyBboxPatch((x[n] - width / 2, y[n] - height / 2), width, height,
+                                        boxstyle="round,pad=0.02", fc=fc, ec=ec))  # fmt: skip
+        ax.text(x[n], y[n], text, ha="center", va="center", fontsize=7.5)
+    arrow = {"arrowstyle": "->", "shrinkA": 0, "shrinkB": 0}
+    lane = {1: side + 0.15, -1: side + 0.15}  # skips run in lanes outside every box, one lane each
+    for a, b in edges:
+        if layer[b] - layer[a] == 1:  # the next layer: a straight arrow
+            ax.annotate(
+                "",
+                (x[b], y[b] + height / 2),
+                (x[a], y[a] - height / 2),
+                arrowprops={**arrow, "color": "#333"},
+            )
+            continue
+        sign = 1 if x[a] + x[b] >= 0 else -1  # a skip: out to a lane beside the boxes, down, and back in
+        lane[sign] += 0.14
+        out = sign * lane[sign]
+        ax.plot([x[a] + sign * half[a], out, out], [y[a], y[a], y[b]], color="#c33", lw=1)
+        ax.annotate("", (x[b] + sign * half[b], y[b]), (out, y[b]), arrowprops={**arrow, "color": "#c33"})
+    if note:
+        ax.text(
+            0, -(depth - 1) * dy - height / 2 - 0.2, note, ha="center", va="top", fontsize=7.5, color="0.3"
+        )
+    fig.suptitle(title, fontsize=10)
+    fig.record = _figure_record(fig, "architecture", boxes=sum(not n.startswith("@") for n in nodes) - 2,
+                                edges=len(edges), skips=skips,
+                                branches=max(len(r) for r in rows))  # fmt: skip
     return fig
+
+
+def architecture(net, input_shape: Sequence[int], title: str = "", per_row: int = 6, flow=None):
+    """A block diagram of ``net`` drawn from the network itself (:func:`trace_blocks`): one box per direct
+    child, with its class, output shape (C, H, W) and parameter count.
+
+    The wiring comes from ``flow`` (lines for :func:`parse_flow`), by default the network's own
+    ``diagram_flow()``, written beside its ``construct``: branches sit side by side and skips and
+    concatenations are drawn, not just the call order. The flow is checked against the trace: a child with
+    parameters that the forward pass calls and the flow omits, or a name the forward pass never calls,
+    raises ``ValueError``, so the picture cannot drift from the code. A network without a flow is drawn as the chain of its calls.
+    """
+    calls = trace_blocks(net, input_shape)
+    cell = _traced_cell(net)
+    flow = flow if flow is not None else (cell.diagram_flow() if hasattr(cell, "diagram_flow") else None)
+    from .metrics import count_params
+
+    total = count_params(net)
+    heading = f"{title or type(cell).__name__}: input {tuple(input_shape)}, {total:,} parameters"
+    by_name = {}
+    for c in calls:
+        by_name.setdefault(c["name"], []).append(c)
+    if flow is None:  # the call order, one box per call
+        names = [f"{c['name']}#{k}" for k, c in enumerate(calls)]
+        flow = [" -> ".join(["input"] + names + ["output"])]
+        labels = {n: _box_text(c) for n, c in zip(names, calls)}
+    else:
+        nodes = {
+            n for e in parse_flow(flow) for n in e if not n.startswith("@") and n not in ("input", "output")
+        }
+        weighted = {n for n, cs in by_name.items() if cs[0]["params"]}  # activations may stay out of the flow
+        missing, unknown = sorted(weighted - nodes), sorted(nodes - set(by_name))
+        if missing or unknown:
+            raise ValueError(f"{type(cell).__name__}'s diagram flow does not match its forward pass: "
+                             f"called but not in the flow {missing}, in the flow but never called {unknown}")  # fmt: skip
+        labels = {n: _box_text(cs[-1], len(cs)) for n, cs in by_name.items()}
+    labels["input"] = "input " + "x".join(str(s) for s in input_shape[1:])
+    fig = flow_diagram(flow, labels, heading)
+    if _in_notebook():
+        _display_as_png(fig, metadata={FIGURE_KEY: fig.record})
+    return fig
+
+
+def _box_text(call: dict, times: int = 1) -> str:
+    shape = "x".join(str(s) for s in call["shape"][1:])
+    again = f" (x{times}, shared)" if times > 1 else ""
+    return f"{call['name']}{again}\n{call['kind']}, {shape}\n{call['params']:,} params"

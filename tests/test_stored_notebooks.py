@@ -9,7 +9,10 @@ read the *stored* outputs, the ones the rendered course shows, and fail when the
   is stored with the picture (``viz.PANELS_KEY``). Single-channel maps (attention, transmission) are
   quantities that may legitimately be flat, and are not checked;
 * no stored verdict says ``FAIL``: result cells state their claim as a checked line ("PASS: ESPCN beats
-  bicubic by +1.06 dB"), so a table whose method loses to its baseline under a cell that says it wins fails.
+  bicubic by +1.06 dB"), so a table whose method loses to its baseline under a cell that says it wins fails;
+* the figure rules (``course_lib.viz``): dpi >= 100; image panels >= 3 in wide unless they show a zoomed
+  crop; a colour bar on every single-channel map, and no near-constant map; no one-box architecture
+  diagram; a matplotlib figure without the record ``viz`` stores is at least 400 pixels wide.
 """
 
 import json
@@ -18,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.viz import PANELS_KEY
+from course_lib.viz import FIGURE_KEY, PANELS_KEY, ZOOM_PIXELS
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 FLAT = 0.01  # std of a panel in [0, 1] units; a photo has about 0.2, a grey field below 0.005
@@ -77,6 +80,116 @@ def test_every_picture_of_show_carries_its_panel_statistics():
     (panels,) = [m[PANELS_KEY] for m in shown]
     assert [p["title"] for p in panels] == ["flat", "noise"]
     assert panels[0]["std"] == 0.0 and panels[1]["std"] > 0.2
+
+
+MIN_DPI = 100
+MIN_PANEL_INCHES = 3.0
+MIN_WIDTH_PX = 400  # a plain matplotlib figure: 4 in at 100 dpi
+MAP_FLAT = 0.02  # a map whose std is under 2 % of its colour range shows one colour
+
+
+def figure_problems(index, out):
+    """What breaks the figure rules in one stored output (empty when none, or when it is no picture)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    data = out.get("data", {})
+    mime = next((m for m in ("image/png", "image/jpeg") if m in data), None)
+    if mime is None:
+        return []
+    meta = out.get("metadata", {})
+    figure = meta.get(FIGURE_KEY)
+    if figure is None and PANELS_KEY in meta:
+        return [f"cell {index}: a viz.show figure stored before the figure rules (no {FIGURE_KEY} record)"]
+    if figure is None:
+        width = Image.open(io.BytesIO(base64.b64decode(data[mime]))).size[0]
+        return [
+            f"cell {index}: a {width}-pixel-wide figure (draw it at dpi >= {MIN_DPI}, {MIN_WIDTH_PX} px or more)"
+        ] * (width < MIN_WIDTH_PX)
+    problems = [f"cell {index}: dpi {figure['dpi']:g} < {MIN_DPI}"] * (figure["dpi"] < MIN_DPI)
+    if figure["kind"] == "architecture" and figure.get("boxes", 0) < 3:
+        problems.append(
+            f"cell {index}: a diagram of {figure.get('boxes')} box(es): draw the network's blocks"
+        )
+    for panel in meta.get(PANELS_KEY, []):
+        name = f"cell {index}: panel {panel['title']!r}"
+        if panel.get("inches", 0) < MIN_PANEL_INCHES and panel.get("pixels", [1e9])[0] > ZOOM_PIXELS:
+            problems.append(f"{name} is {panel.get('inches')} in wide: 3 in or more, or show a zoomed crop")
+        if not panel["rgb"]:
+            if not panel.get("colorbar"):
+                problems.append(f"{name} is a map without a colour bar")
+            if panel.get("range", 0) <= 0 or panel["std"] < MAP_FLAT * panel["range"]:
+                problems.append(
+                    f"{name} is a near-constant map (std {panel['std']}, range {panel.get('range')})"
+                )
+    return problems
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_stored_figures_follow_the_figure_rules(path):
+    """Fails on notebooks stored before the figure rules (dpi 72, 2-inch panels) until they are re-stored."""
+    problems = [p for index, out in outputs(path) for p in figure_problems(index, out)]
+    assert not problems, f"{path.name}: " + "; ".join(problems[:8]) + (" ..." if len(problems) > 8 else "")
+
+
+def test_figure_rules_catch_thumbnails_bare_maps_and_one_box_diagrams():
+    """The rules on hand-made outputs (what a stored notebook holds), and on what viz really stores."""
+    import base64
+    import io
+    from unittest import mock
+
+    import numpy as np
+    from PIL import Image
+
+    def png(width):
+        buffer = io.BytesIO()
+        Image.new("RGB", (width, 50)).save(buffer, format="PNG")
+        return {"image/png": base64.b64encode(buffer.getvalue()).decode()}
+
+    def panel(**kw):
+        return {"title": "p", "std": 0.2, "rgb": True, "range": 1.0, "colorbar": False, "inches": 3.0,
+                "pixels": [300, 400], **kw}  # fmt: skip
+
+    def out(panels=(), kind="show", dpi=100, **figure):
+        return {
+            "data": png(600),
+            "metadata": {PANELS_KEY: list(panels), FIGURE_KEY: {"kind": kind, "dpi": dpi, **figure}},
+        }
+
+    assert figure_problems(0, {"data": png(396)})  # a 5.5-in figure at 72 dpi
+    assert not figure_problems(0, {"data": png(550)}) and not figure_problems(
+        0, {"data": {"text/plain": "x"}}
+    )
+    assert figure_problems(0, out(dpi=72))
+    assert figure_problems(0, out([panel(inches=2.2)]))  # a thumbnail
+    assert not figure_problems(0, out([panel(inches=2.2, pixels=[48, 48])]))  # a zoomed crop may be small
+    assert figure_problems(0, out([panel(rgb=False, colorbar=False)]))  # a map without its scale
+    assert figure_problems(0, out([panel(rgb=False, colorbar=True, std=0.001)]))  # 02's flat PA map
+    assert not figure_problems(0, out([panel(rgb=False, colorbar=True)]))
+    assert figure_problems(0, out(kind="architecture", boxes=1)) and not figure_problems(
+        0, out(kind="architecture", boxes=7)
+    )
+
+    from course_lib import viz
+    from course_lib.models import REGISTRY
+
+    shown = []
+    with (
+        mock.patch.object(viz, "_in_notebook", return_value=True),
+        mock.patch("IPython.display.display", side_effect=lambda obj, metadata=None: shown.append(metadata)),
+    ):
+        viz.show(
+            [np.random.default_rng(0).uniform(size=(200, 300, 3)), np.linspace(0, 1, 400).reshape(20, 20)]
+        )
+        viz.architecture(REGISTRY["efficient_hdr"].build(), (1, 9, 32, 32))
+    problems = [
+        p
+        for k, metadata in enumerate(shown)
+        for p in figure_problems(k, {"data": png(600), "metadata": metadata})
+    ]
+    assert problems == [], problems
 
 
 # The students' own training runs must succeed: each method notebook's class run prints

@@ -177,6 +177,18 @@ class EDSR(nn.Cell):
         self.upsample = nn.CellList([SlimConv2d(num_feat, r * r * num_feat) for r in self.factors])
         self.tail = SlimConv2d(num_feat, in_channels)
 
+    def diagram_flow(self):
+        """The wiring of ``construct`` for ``viz.architecture``: the residual blocks' global skip, each
+        upsampler conv followed by PixelShuffle, and the bicubic (or mean) skip at the end."""
+        blocks = " -> ".join(f"body.{i}" for i in range(self.num_blocks))
+        ups = " -> ".join(f"upsample.{i} -> @PixelShuffle({r})#{i}" for i, r in enumerate(self.factors))
+        end = f"@bicubic x{self.scale}" if self.bicubic_skip else "@mean"
+        return [
+            f"input -> @- mean -> head -> {blocks} -> body_conv -> @+#skip -> {ups} -> tail -> @+#out -> output",
+            "head -> @+#skip",
+            f"input -> {end} -> @+#out",
+        ]
+
     def construct(self, x, width_mult=1.0):
         c = active_channels(self.num_feat, width_mult)
         lr = x

@@ -74,6 +74,14 @@ class SubPixelSR(nn.Cell):
             y = y + bicubic_resize(x, self.scale)
         return y
 
+    def diagram_flow(self):
+        """The wiring of ``construct`` for ``viz.architecture``: the bicubic skip runs beside the network."""
+        flow = [
+            "input -> feature -> to_subpixels -> shuffle -> "
+            + ("@+ -> output" if self.residual else "output")
+        ]
+        return flow + ([f"input -> @bicubic x{self.scale} -> @+"] if self.residual else [])
+
 
 class TransposedConvSR(nn.Cell):
     """The same network with a k x k, stride-r transposed conv as the upsampler (checkerboard demo).

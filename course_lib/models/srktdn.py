@@ -180,6 +180,20 @@ class SRKTDN(nn.Cell):
         self.input_skip, self.prior_head = input_skip, prior_head
         self.fusion = _tail(dehaze_branch.out_channels + sr_branch.channels, zero=input_skip or prior_head)
 
+    def diagram_flow(self):
+        """The wiring for ``viz.architecture``: two parallel branches concatenated into the fusion tail, then
+        the course head (the prior's recovery, or the input, plus the tail's output)."""
+        flow = [
+            "input -> @normalise -> dehaze_branch, sr_branch",
+            "dehaze_branch, sr_branch -> @concat -> fusion",
+            "dehaze_branch -> @transfer feature (1/16)",
+        ]
+        if self.prior_head:
+            return flow + ["fusion -> @+ -> output", "input -> @dark channel prior (r 20) -> @+"]
+        if self.input_skip:
+            return flow + ["fusion -> @+ -> output", "input -> @+"]
+        return flow + ["fusion -> output"]
+
     def construct(self, x, with_feature=False):
         check_size(x.shape[2], x.shape[3])
         image = x

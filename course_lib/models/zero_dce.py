@@ -71,6 +71,23 @@ class _DCENet(nn.Cell):
         self.e_conv6 = conv(2 * f, f)
         self.e_conv7 = conv(2 * f, out_channels)
 
+    def diagram_flow(self):
+        """The wiring for ``viz.architecture``: the three symmetric concatenation skips of DCE-Net (Fig. 2),
+        then the curve applied to the input (Eq. (2)), with Zero-DCE++'s resampling when it has one."""
+        s = getattr(self, "scale_factor", 1)
+        start, end = (
+            ("input -> @downsample /" + str(s), "@upsample x" + str(s) + " -> ") if s > 1 else ("input", "")
+        )
+        curves = f"@LE-curve x{self.iterations} (alpha = -r)"
+        return [
+            f"{start} -> e_conv1 -> e_conv2 -> e_conv3 -> e_conv4 -> @concat#5 -> e_conv5 -> @concat#6 -> e_conv6"
+            f" -> @concat#7 -> e_conv7 -> @tanh: curve maps r -> {end}{curves} -> output",
+            "e_conv3 -> @concat#5",
+            "e_conv2 -> @concat#6",
+            "e_conv1 -> @concat#7",
+            f"input -> {curves}",
+        ]
+
     def curve_maps(self, x):
         """x: (N, 3, H, W) -> r: (N, out_channels, H, W) in (-1, 1), official sign (r = -alpha)."""
         x1 = self.relu(self.e_conv1(x))
