@@ -5,7 +5,9 @@ that re-running the notebook updates it. This test reads the markdown of every n
 number with a unit (dB, %, ms, s, min, GMACs, parameters, x or ×) that is not inside one of the pieces of text
 listed, with its source, in ``tests/markdown_constants.py``.
 
-Not scanned: LaTeX (``$...$``: symbols such as ``4s`` are algebra), code spans (backticks), and the first
+Not scanned: LaTeX (``$...$``: symbols such as ``4s`` are algebra), code spans (backticks), the model answers
+of written exercises and questions (between nbgrader's solution markers: instructor-only derivations whose
+numbers follow from the working shown beside them), and the first
 cell's two machine-written time fields, "computing: **N minutes**" and the "**Per section**" line, which
 ``benchmarks/notebook_times.py`` writes from the stored run and ``tests/test_editions.py`` checks against the
 notebook's metadata. The class-time estimate on the same "**Time:**" line is labelled as an estimate there.
@@ -27,7 +29,7 @@ _UNIT = r"(?:dB|%|ms|s|min|minutes|GMACs?|GFLOPs|parameters|params|×|x)"
 NUMBER_WITH_UNIT = re.compile(
     rf"(?<![\w.]){_NUMBER}(?:\s*(?:[-–/]|to)\s*{_NUMBER})*\s*{_UNIT}(?![\w×])(?!\s*\d)", re.IGNORECASE
 )
-_NOT_PROSE = re.compile(r"\$\$.*?\$\$|\$[^$\n]*\$|`[^`\n]*`", re.S)
+_NOT_PROSE = re.compile(r"### BEGIN SOLUTION.*?### END SOLUTION|\$\$.*?\$\$|\$[^$\n]*\$|`[^`\n]*`", re.S)
 _MACHINE_WRITTEN = re.compile(
     r"computing: \*\*[\d.]+ minutes\*\*|^\*\*Per section\*\*.*$|^\*\*Time:\*\*.*$", re.M
 )
@@ -73,9 +75,12 @@ def test_the_scanner_finds_units_and_skips_shapes_math_and_allowed_constants():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_first_cell_gives_student_minutes_and_last_cell_five_key_takeaways(path):
+def test_first_cell_gives_student_minutes_and_the_recap_five_key_takeaways(path):
     cells = json.loads(path.read_text())["cells"]
-    first, last = "".join(cells[0]["source"]), "".join(cells[-1]["source"])
+    first = "".join(cells[0]["source"])
+    # the recap closes the notebook; only the graded cell for the answers to its questions follows it
+    last = "".join(cells[-2]["source"])
+    assert last.startswith("## Recap, questions and references"), f"{path.name}: the recap is not second to last"
     minutes = re.search(r"^\*\*Student minutes per section\*\* \(an estimate[^)]*\): (.*)$", first, re.M)
     assert minutes, (
         f"{path.name}: the first cell gives no 'Student minutes per section (an estimate ...)' line"
