@@ -380,3 +380,48 @@ def test_train_course_weights_mistakes_are_one_line(tmp_path):
         err = proc.stderr.strip().splitlines()
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-800:]
         assert len(err) == 1 and err[0].startswith("error: ") and fragment in err[0], err
+
+
+def _package_weights():
+    import hashlib
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "course_lib" / "weights"
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_the_recipe_writes_into_its_output_folder_and_never_into_the_package(tmp_path):
+    """A short try trains, scores and writes METHOD.ckpt + manifest.json under --out; the shipped weights and
+    manifest stay byte for byte; --install refuses the short try and any run under CI."""
+    import json
+
+    import numpy as np
+    from PIL import Image
+
+    home = tmp_path / "home"
+    photos = home / ".cache" / "course_lib" / "photos"
+    photos.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(2):  # two stand-ins for the Debian photos
+        Image.fromarray(rng.integers(0, 256, (96, 128, 3), dtype=np.uint8)).save(photos / f"p{i}.png")
+    before = _package_weights()
+    out, runs = tmp_path / "out", tmp_path / "runs"
+    proc = _run_recipe("espcn", "--steps", "1", "--out", str(out), "--runs", str(runs), env_home=home)
+    assert proc.returncode == 0, proc.stderr[-800:]
+    assert _package_weights() == before
+    entry = json.loads((out / "manifest.json").read_text())["espcn"]
+    assert entry["steps"] == 1 and (out / "espcn.ckpt").is_file() and entry["learning_curve"][-1]["step"] == 1
+    for argv, env_ci, fragment in (
+        (["espcn", "--install", "--out", str(out)], "", "short try"),
+        (["espcn", "--install", "--out", str(out)], "true", "refuses to run under CI"),
+        (["espcn", "--steps", "0"], "", "--steps must be between 1"),
+    ):
+        import os
+
+        os.environ["CI"], saved = env_ci, os.environ.get("CI", "")
+        try:
+            proc = _run_recipe(*argv, env_home=home)
+        finally:
+            os.environ["CI"] = saved
+        assert proc.returncode == 2 and fragment in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-500:]
+    assert _package_weights() == before
