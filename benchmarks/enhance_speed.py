@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from notebook_times import cpu_model  # benchmarks/ is on sys.path when a script here runs
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -98,22 +99,13 @@ def main(argv=None) -> int:
     for r in rows:
         print(f"| `{r['method']}` | {r['first_photo_latency_s']:.1f} | {r['seconds_per_photo_after_first']:.2f} | "
               f"{r['process_wall_s']:.0f} | {r['process_cpu_s']:.0f} |")  # fmt: skip
-    machine = {"cpu": _cpu(), "cores": os.cpu_count(), "load_before": load_before, "load_after": os.getloadavg(),
+    machine = {"cpu": cpu_model(), "cores": os.cpu_count(), "load_before": load_before, "load_after": os.getloadavg(),
                "python": platform.python_version(), "mode": args.mode, "date": time.strftime("%Y-%m-%d")}  # fmt: skip
     print(f"\n{machine}")
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": machine, "rows": rows}, indent=1) + "\n")
     return 0
 
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 if __name__ == "__main__":

@@ -10,18 +10,11 @@ import numpy as np
 import pytest
 from mindspore import nn
 from PIL import Image
+from test_cli import identity_baseline, write_png
 
 from course_lib.__main__ import main
 from course_lib.models import REGISTRY, MethodSpec
-from course_lib.models.baseline import BaselineCNN, l1_loss_fn
-
-
-def identity_baseline():
-    """The baseline with a zero last layer: y = x + 0."""
-    net = BaselineCNN()
-    for p in net.conv_last.get_parameters():
-        p.set_data(ms.Tensor(np.zeros(p.shape, np.float32)))
-    return net
+from course_lib.models.baseline import l1_loss_fn
 
 
 @pytest.fixture
@@ -29,13 +22,6 @@ def weights(tmp_path):
     path = tmp_path / "identity.ckpt"
     ms.save_checkpoint(identity_baseline(), str(path))
     return path
-
-
-def write_png(path, rng, shape):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    a = rng.integers(0, 256, shape, dtype=np.uint8)
-    Image.fromarray(a).save(path)
-    return a.astype(np.float64) / 255
 
 
 def read(path):
