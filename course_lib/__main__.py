@@ -193,7 +193,8 @@ def _check_data_source(source: str, spec) -> None:
     """``--data``'s mistakes found before MindSpore is imported (open_data checks the rest)."""
     if source != "synthetic" and not Path(source).is_dir():
         raise UsageError(f"--data {source}: no such folder; give 'synthetic' or a folder with lq/ and gt/ inside"
-                         + (" (HDR methods: Kalantari or NTIRE scenes)" if spec.data_kind == "hdr" else ""))  # fmt: skip
+                         + (" (HDR methods: Kalantari or NTIRE scenes: python data_scripts/fetch_datasets.py "
+                            "kalantari-test)" if spec.data_kind == "hdr" else ""))  # fmt: skip
 
 
 def cmd_train(args) -> None:
