@@ -727,6 +727,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     from .device import DeviceError  # course_lib.train's CheckpointError is a ValueError
 
+    mode = sys.modules["mindspore"].get_context("mode") if "mindspore" in sys.modules else None
     try:
         args.func(args)
     except MemoryError:
@@ -742,6 +743,10 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return 2
+    finally:  # called from Python (a notebook, a test), leave MindSpore's execution mode as it was
+        if "mindspore" in sys.modules:
+            ms = sys.modules["mindspore"]
+            ms.set_context(mode=ms.PYNATIVE_MODE if mode is None else mode)  # PyNative: MindSpore's default
     return 0
 
 
