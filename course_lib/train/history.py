@@ -54,7 +54,7 @@ class History:
         dpi = dpi or DPI
 
         names = sorted({k for m in self.metrics for k in m if k != "step"})
-        fig, axes = plt.subplots(1, 1 + len(names), figsize=(4 * (1 + len(names)), 3), dpi=dpi, squeeze=False)
+        fig, axes = plt.subplots(1, 1 + len(names), figsize=(4.5 * (1 + len(names)), 3), dpi=dpi, squeeze=False)
         ax = axes[0, 0]
         ax.plot(self.step, self.loss)
         ax.set(
