@@ -88,8 +88,10 @@ def test_the_lab_command_serves_the_first_notebook_at_the_readmes_address():
     notebook = address.removeprefix("/lab/tree/")
     assert (ROOT / notebook).is_file(), notebook
     jupyter = Path(sys.executable).parent / "jupyter"
-    if subprocess.run([str(jupyter), "lab", "--version"], capture_output=True).returncode != 0:
-        pytest.skip("JupyterLab is not installed here (pip install -e '.[lab]', as the README's commands do)")
+    # the README's test command installs ".[dev,lab]": JupyterLab must be there
+    assert subprocess.run([str(jupyter), "lab", "--version"], capture_output=True).returncode == 0, (
+        "JupyterLab is not installed (pip install -e '.[dev,lab]', as the README's test command does)"
+    )
     port, token = free_port(), secrets.token_hex(8)
     lab = subprocess.Popen([str(jupyter), *lab_args[1:], "--no-browser", f"--port={port}", f"--ServerApp.token={token}"],
                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
