@@ -341,7 +341,11 @@ def test_every_page_loads_in_chromium_without_errors(tmp_path):
         if name not in ("index.html", "syllabus.html"):
             assert r["images"] > 0 and r["formulas"] > 0, f"{name}: {r}"
     notebooks = {p.with_suffix(".html").name: p for p in NOTEBOOKS}
-    with_widgets = [n for n in reports if n in notebooks and "widgets" in nbformat.read(notebooks[n], as_version=4).metadata]
+    with_widgets = [
+        n
+        for n in reports
+        if n in notebooks and "widgets" in nbformat.read(notebooks[n], as_version=4).metadata
+    ]
     assert all(reports[n]["widgets"] > 0 for n in with_widgets), {
         n: reports[n]["widgets"] for n in with_widgets
     }
