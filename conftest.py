@@ -11,6 +11,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import pytest  # noqa: E402
 
 import course_lib  # noqa: E402,F401  (sets ONEDNN_MAX_CPU_ISA before MindSpore's first op)
+from course_lib import kernel_wakeup  # noqa: E402
+
+kernel_wakeup.install()  # nbgrader's and the editions tests' notebook runs: no stall on a missed wake-up
 
 REPO = Path(__file__).resolve().parent
 REFERENCE_DATA = REPO.parent / "shared" / "reference_data"

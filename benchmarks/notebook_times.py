@@ -55,8 +55,10 @@ def run(notebook: Path, budget: str, timeout: int, out_dir: Path) -> tuple:
     """Execute ``notebook`` into ``out_dir``; (seconds, the budget name its first cell printed)."""
     env = dict(os.environ, COURSE_BUDGET=budget, GLOG_v="3")
     start = time.perf_counter()
+    # nbconvert, with the client's missed-wake-up stall mended (course_lib/kernel_wakeup.py)
+    nbconvert = "import sys, course_lib.kernel_wakeup as k; k.install(); from nbconvert.nbconvertapp import main; sys.exit(main())"
     subprocess.run(
-        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+        [sys.executable, "-c", nbconvert, "--to", "notebook", "--execute",
          f"--ExecutePreprocessor.timeout={timeout}", "--output-dir", str(out_dir), str(notebook)],
         check=True, env=env, cwd=notebook.parent, capture_output=True,
     )  # fmt: skip
