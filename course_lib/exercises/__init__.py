@@ -130,6 +130,22 @@ def graded_against(model: Callable, n_random: int = 10):
         _GRADING.pop()
 
 
+def _run_student(name, student_fn, case, number, adapt=lambda out: out):
+    """``(what student_fn returns on a copy of case, None)``, or ``(None, the Verdict)`` when it raises: a stub's
+    NotImplementedError reads "not written yet", any other exception is the student's bug, reported with its
+    line rather than raised."""
+    copies = [np.copy(c) if isinstance(c, np.ndarray) else c for c in case]
+    try:
+        return adapt(student_fn(*copies)), None
+    except NotImplementedError:
+        return None, Verdict(False, f"{name} is not written yet (it raises NotImplementedError)")
+    except Exception as err:
+        where = traceback.extract_tb(err.__traceback__)[-1]
+        return None, Verdict(
+            False, f"{name} raised {type(err).__name__}: {err} (line {where.lineno}) on case {number}"
+        )
+
+
 def check_function(
     student_fn: Callable,
     reference_fn: Callable,
@@ -166,17 +182,8 @@ def check_function(
         all_cases += [random_case(rng) for _ in range(n_random)]
     worst = 0.0
     for number, case in enumerate(all_cases, 1):
-        copies = [np.copy(c) if isinstance(c, np.ndarray) else c for c in case]
-        try:
-            actual = student_fn(*copies)
-        except NotImplementedError:
-            verdict = Verdict(False, f"{name} is not written yet (it raises NotImplementedError)")
-            break
-        except Exception as err:  # the student's bug, reported rather than raised
-            where = traceback.extract_tb(err.__traceback__)[-1]
-            verdict = Verdict(
-                False, f"{name} raised {type(err).__name__}: {err} (line {where.lineno}) on case {number}"
-            )
+        actual, verdict = _run_student(name, student_fn, case, number)
+        if verdict is not None:
             break
         expected = reference_fn(*case)
         problem = diagnose(actual, expected, rtol=rtol, atol=atol)
@@ -322,17 +329,8 @@ def stored_check(key: str, student_fn: Callable, output: Optional[Callable] = No
     cases = rec["cases"] + (rec["grading_cases"] if grading else [])
     worst = 0.0
     for number, case in enumerate(cases, 1):
-        copies = [np.copy(c) if isinstance(c, np.ndarray) else c for c in case]
-        try:
-            actual = adapt(student_fn(*copies))
-        except NotImplementedError:
-            verdict = Verdict(False, f"{name} is not written yet (it raises NotImplementedError)")
-            break
-        except Exception as err:  # the student's bug, reported rather than raised
-            where = traceback.extract_tb(err.__traceback__)[-1]
-            verdict = Verdict(
-                False, f"{name} raised {type(err).__name__}: {err} (line {where.lineno}) on case {number}"
-            )
+        actual, verdict = _run_student(name, student_fn, case, number, adapt)
+        if verdict is not None:
             break
         if grading:
             out = _GRADING[-1][0](*case)
