@@ -29,3 +29,50 @@ def pytest_sessionfinish(session, exitstatus):
     import gc
 
     gc.collect()
+
+
+# Under pytest-xdist (README: -n 2 --dist loadfile) a unit of work runs whole, in order, in one worker. Each file
+# is one unit (nbval runs a notebook's cells in order in one kernel; module fixtures are built once), except
+# these independent per-notebook runs, the suite's slowest tests: each is a unit of its own, and they go
+# first, slowest first, so that the two workers share them and end together.
+ONE_UNIT_PER_TEST = {
+    "tests/test_grading.py::test_autograde_full_and_planted_marks": 2,  # notebook executions per test
+    "tests/test_editions.py::test_student_edition_runs_and_every_exercise_says_not_yet": 1,
+}
+
+
+def _notebook_seconds() -> dict:
+    """A notebook's seconds at the ``ci`` budget by its number ('04'), from the stored measurement."""
+    import json
+
+    try:
+        measured = json.loads((REPO / "docs" / "notebook_times.json").read_text())["ci"]["seconds"]
+    except (OSError, KeyError, ValueError):
+        return {}
+    return {name[:2]: times["ci"] for name, times in measured.items()}
+
+
+def pytest_collection_modifyitems(config, items):
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    seconds = _notebook_seconds()
+
+    def cost(item):  # the notebook runs' expected seconds; 0 for every other test (keeps their order)
+        function, _, param = item.nodeid.partition("[")
+        return ONE_UNIT_PER_TEST.get(function, 0) * seconds.get(param[:2], 1.0)
+
+    items.sort(key=cost, reverse=True)  # stable: the other tests keep their order
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: ignored without it
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FilesAndSlowRuns(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return nodeid if nodeid.split("[")[0] in ONE_UNIT_PER_TEST else nodeid.split("::", 1)[0]
+
+    config.option.loadscopereorder = False  # the order of the collection above, not by file size
+    return FilesAndSlowRuns(config, log)

@@ -189,6 +189,14 @@ def test_efficient_hdr_beats_both_classical_answers_and_learns_from_a_better_tea
     assert "psnr_mu" in entry["student_alone"]["without distillation"]["HDR brackets"]
 
 
+
+def test_ahdrnet_beats_the_medium_frame():
+    """Issue 26's must-show: the baseline AHDRNet's course weights above the medium frame alone in PSNR-mu on
+    the held-out brackets (EfficientHDR's own test above holds it above both classical answers)."""
+    base = quality.baselines("ahdrnet")["medium frame"]["HDR brackets"]["psnr_mu"]
+    ahdrnet = quality.score("ahdrnet", weights.load("ahdrnet"))["HDR brackets"]["psnr_mu"]
+    assert ahdrnet > base, f"AHDRNet {ahdrnet:.2f} dB PSNR-mu, medium frame {base:.2f}"
+
 def test_efficient_hdr_merges_three_frames_on_the_command_line(tmp_path, capsys):
     """enhance takes the short, medium and long frames and writes a Radiance .hdr plus its tone map;
     evaluate --data synthetic prints PSNR-mu of the method and its baselines; a folder is one clear line."""
