@@ -1,6 +1,7 @@
 """The course weights' learning curves: held-out score against training time, one panel per method.
 
     python benchmarks/learning_curves.py [--manifest FILE ...] [--out docs/learning_curves.png]
+    python benchmarks/learning_curves.py --table     # also print each method's steps and training time (README)
 
 Reads the ``learning_curve`` of each entry of the manifests (default: the shipped one,
 ``course_lib/weights/manifest.json``; the recipe's output folder has its own, ``runs/course-weights/
@@ -48,21 +49,32 @@ def draw(entries: dict, out: Path) -> list:
     with_curve = {m: e for m, e in entries.items() if e.get("learning_curve")}
     missing = sorted(set(entries) - set(with_curve))
     if not with_curve:
-        raise ValueError("no manifest entry has a learning curve yet; run data_scripts/train_course_weights.py")
+        raise ValueError(
+            "no manifest entry has a learning curve yet; run data_scripts/train_course_weights.py"
+        )
     cols = min(3, len(with_curve))
     rows = (len(with_curve) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
-    for ax in axes.flat[len(with_curve):]:
+    for ax in axes.flat[len(with_curve) :]:
         ax.axis("off")
     for ax, (method, entry) in zip(axes.flat, sorted(with_curve.items())):
         keys, _, hours, values, base = panel_data(entry)
         for key in keys:
             line = ax.plot(hours, values[key], marker=".", label=key.split("/")[0])[0]
-            best = max(((v[key], name) for name, v in base.items() if key in v and name != "input"), default=None)
+            best = max(
+                ((v[key], name) for name, v in base.items() if key in v and name != "input"), default=None
+            )
             if best:
                 ax.axhline(best[0], ls="--", color=line.get_color(), lw=1, label=f"{best[1]}")
-        ax.set_title(textwrap.fill(method if str(entry["steps"]) in method.replace(",", "")
-                                   else f"{method} ({entry['steps']} steps)", 45), fontsize=9)
+        ax.set_title(
+            textwrap.fill(
+                method
+                if str(entry["steps"]) in method.replace(",", "")
+                else f"{method} ({entry['steps']} steps)",
+                45,
+            ),
+            fontsize=9,
+        )
         ax.set_xlabel("training time (hours, wall clock)")
         ax.set_ylabel("held-out PSNR-mu (dB)" if any("psnr_mu" in k for k in keys) else "held-out PSNR (dB)")
         ax.legend(fontsize=7)
@@ -72,11 +84,38 @@ def draw(entries: dict, out: Path) -> list:
     return missing
 
 
+def table(entries: dict) -> str:
+    """A Markdown table: each method's steps, training wall time, core-hours (wall hours x the cores of the
+    machine the manifest names), whether its learning curve was recorded, and the machine."""
+    import re
+
+    lines = [
+        "| method | steps | training (wall) | core-hours | learning curve | machine |",
+        "|---|---|---|---|---|---|",
+    ]
+    for method, e in sorted(entries.items(), key=lambda item: -item[1].get("train_seconds_total", 0)):
+        seconds = e.get("train_seconds_total", 0)
+        cores = re.search(r"(\d+) cores", e.get("machine", ""))
+        core_hours = f"{seconds / 3600 * int(cores.group(1)):.1f}" if cores else "?"
+        curve = f"{len(e['learning_curve'])} points" if e.get("learning_curve") else "not recorded"
+        machine = e.get("machine", "?").replace(", Linux", "")
+        lines.append(
+            f"| `{method}` | {e.get('steps', '?'):,} | {seconds / 60:.0f} min | {core_hours} | {curve} | "
+            f"{machine}, {e.get('date', '?')} |"
+        )
+    total = sum(e.get("train_seconds_total", 0) for e in entries.values())
+    lines.append(f"| all | | {total / 3600:.1f} h | | | |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--manifest", type=Path, nargs="+",
                         default=[REPO / "course_lib" / "weights" / "manifest.json"])  # fmt: skip
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "learning_curves.png")
+    parser.add_argument(
+        "--table", action="store_true", help="print the steps and training time of each method"
+    )
     args = parser.parse_args(argv)
     entries = {}
     try:
@@ -87,6 +126,8 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"wrote {args.out}" + (f"; no curve recorded for {', '.join(missing)}" if missing else ""))
+    if args.table:
+        print(table(entries))
     return 0
 
 

@@ -45,4 +45,9 @@ CONSTANTS = {
     "makes the count 0.1 % approximate": "the tolerance of tests/test_hdr_models.py for the scaled MAC count",
     "has 121,987 parameters at width 1.0 and 8,035 at width 0.25": "the exercise's data: the count that "
     "course_lib.metrics.count_params gives for edsr('small', 2) at width 1 (checked by hand: 121987)",
+    # real photos (04, 07, 08)
+    "the top 2 % of spatial frequencies": "course_lib.no_reference.high_frequency_energy's band 0.98 (a "
+    "definition of the measure)",
+    "(1.5x or more)": "the limit the tests hold dehazers to on real haze (tests/test_real_photos.py; a setting)",
+    "past the 1.5x that the course's tests allow": "the same limit (tests/test_real_photos.py)",
 }

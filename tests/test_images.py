@@ -91,3 +91,19 @@ def test_saving_under_a_file_or_with_an_unknown_extension_is_an_image_error(tmp_
         save_image(tmp_path / "a" / "out.png", img)
     with pytest.raises(ImageError, match="use .png"):
         save_image(tmp_path / "out.xyz", img)
+
+
+def test_real_photo_reads_the_downloaded_photo_or_names_the_command(tmp_path, monkeypatch):
+    from course_lib.data import images
+
+    monkeypatch.setattr(images, "DOWNLOADED_PHOTOS", tmp_path)
+    with pytest.raises(FileNotFoundError, match="data_scripts/get_photos.py"):
+        images.real_photo("ColdRipple")
+    with pytest.raises(KeyError, match="DarkestHour"):
+        images.real_photo("Aqua")
+    rgb = np.random.default_rng(0).integers(0, 256, (60, 100, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "ColdRipple.png")
+    np.testing.assert_array_equal(images.real_photo("ColdRipple"), rgb.astype(np.float32) / 255)
+    small = Image.fromarray(rgb)
+    small.thumbnail((50, 50), Image.BICUBIC)
+    np.testing.assert_array_equal(images.real_photo("ColdRipple", 50), np.asarray(small, np.float32) / 255)

@@ -5,6 +5,24 @@
 * :mod:`course_lib.data.datasets` - ``PairedFolder``, ``SyntheticPairs`` and ``mindspore.dataset`` loaders.
 """
 
-from .images import ImageError, heldout_images, load_image, photo, photo_names, save_image, train_images
+from .images import (
+    ImageError,
+    heldout_images,
+    load_image,
+    photo,
+    photo_names,
+    real_photo,
+    save_image,
+    train_images,
+)
 
-__all__ = ["ImageError", "load_image", "save_image", "photo", "photo_names", "train_images", "heldout_images"]
+__all__ = [
+    "ImageError",
+    "load_image",
+    "save_image",
+    "photo",
+    "photo_names",
+    "real_photo",
+    "train_images",
+    "heldout_images",
+]

@@ -117,7 +117,9 @@ def ntire_evs(folder: Path, key: str) -> Tuple[float, ...]:
 
 def _load_npy(path: Path) -> np.ndarray:
     if not Path(path).is_file():
-        raise ImageError(f"{path} is missing; an NTIRE frame comes with its _alignratio.npy and _exposures.npy")
+        raise ImageError(
+            f"{path} is missing; an NTIRE frame comes with its _alignratio.npy and _exposures.npy"
+        )
     try:
         return np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as err:
@@ -128,10 +130,14 @@ def ntire_alignratio(path: Path) -> float:
     """The ``alignratio.npy`` scalar: one finite positive number (the ground truth is divided by it)."""
     a = _load_npy(path)
     if a.size != 1 or a.dtype.kind not in "iuf":
-        raise ImageError(f"{path}: alignratio holds {a.size} {a.dtype} value(s); NTIRE stores one positive number")
+        raise ImageError(
+            f"{path}: alignratio holds {a.size} {a.dtype} value(s); NTIRE stores one positive number"
+        )
     align = float(a.ravel()[0])
     if not math.isfinite(align) or align <= 0:
-        raise ImageError(f"{path}: alignratio is {align}; it must be a finite positive number (the file is damaged)")
+        raise ImageError(
+            f"{path}: alignratio is {align}; it must be a finite positive number (the file is damaged)"
+        )
     return align
 
 
@@ -164,13 +170,17 @@ def find_scenes(root: Path) -> List[Tuple[str, Tuple[float, ...], Callable]]:
     scenes = []
     for hdr in sorted(root.rglob("HDRImg.hdr")):  # a Kalantari scene that lost its exposures would vanish
         if not (hdr.parent / "exposure.txt").is_file():
-            raise ImageError(f"{hdr.parent}: a Kalantari scene without exposure.txt; restore it (fetch the set again)")
+            raise ImageError(
+                f"{hdr.parent}: a Kalantari scene without exposure.txt; restore it (fetch the set again)"
+            )
     for exp in sorted(root.rglob("exposure.txt")):
         f = exp.parent
         scenes.append((str(f.relative_to(root)), kalantari_evs(f), lambda f=f: kalantari_scene(f)))
     for gt in sorted(root.rglob("*_gt.png")):
         f, key = gt.parent, gt.name[: -len("_gt.png")]
-        scenes.append((str((f / key).relative_to(root)), ntire_evs(f, key), lambda f=f, k=key: ntire_scene(f, k)))
+        scenes.append(
+            (str((f / key).relative_to(root)), ntire_evs(f, key), lambda f=f, k=key: ntire_scene(f, k))
+        )
     return scenes
 
 
@@ -215,7 +225,9 @@ class HDRSceneFolder(_PairSource):
         if i not in self._cache:
             frames, hdr = self._loaders[i]()
             if frames.shape[:2] != hdr.shape[:2]:
-                raise ImageError(f"{self.names[i]}: frames {frames.shape[:2]} and HDR {hdr.shape[:2]} differ in size")
+                raise ImageError(
+                    f"{self.names[i]}: frames {frames.shape[:2]} and HDR {hdr.shape[:2]} differ in size"
+                )
             small = self.patch or self.multiple
             if min(hdr.shape[:2]) < small:
                 raise ImageError(f"{self.root / self.names[i]}: frames of {hdr.shape[0]}x{hdr.shape[1]} pixels, smaller than "

@@ -42,6 +42,17 @@ LICENCES = {
 }
 
 
+# Real photos (no ground truth) among the Debian wallpapers that data_scripts/get_photos.py downloads into
+# DOWNLOADED_PHOTOS: the notebooks show the restorers on them beside the synthetic test sets. Both are also
+# among the recipe's 24 clear training photos (under synthetic haze or darkening, never as they are).
+DOWNLOADED_PHOTOS = Path.home() / ".cache" / "course_lib" / "photos"
+REAL_PHOTOS = {
+    "ColdRipple": "real fog over a lake: Risto Saukonpää, KDE Plasma wallpapers (plasma-workspace-wallpapers), LGPLv3",
+    "DarkestHour": "real dusk, dim and misty: Risto Saukonpää, KDE Plasma wallpapers (plasma-workspace-wallpapers), "
+    "LGPLv3",
+}
+
+
 class ImageError(ValueError):
     """An image file that cannot be used: missing, unreadable, or of an unsupported kind."""
 
@@ -269,6 +280,24 @@ def photo(name: str, max_side: int | None = None) -> np.ndarray:
         pil = Image.fromarray(np.round(img * 255).astype(np.uint8)).resize(size, Image.BICUBIC)
         return np.asarray(pil, dtype=np.float32) / 255.0
     return img.copy()
+
+
+def real_photo(name: str, max_side: int | None = None) -> np.ndarray:
+    """A real photo of :data:`REAL_PHOTOS` as float32 ``(H, W, 3)`` in [0, 1], shrunk like :func:`photo`.
+    Raises FileNotFoundError, naming the command that downloads it, when it is not in the cache."""
+    if name not in REAL_PHOTOS:
+        raise KeyError(f"no real photo {name!r}; choose one of {sorted(REAL_PHOTOS)}")
+    path = DOWNLOADED_PHOTOS / f"{name}.png"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{name} is not downloaded: python data_scripts/get_photos.py fetches it (with 23 more photos, 140 MB)"
+        )
+    img = load_image(path)
+    if max_side and max(img.shape[:2]) > max_side:
+        pil = Image.fromarray(np.round(img * 255).astype(np.uint8))
+        pil.thumbnail((max_side, max_side), Image.BICUBIC)
+        return np.asarray(pil, dtype=np.float32) / 255.0
+    return img
 
 
 def train_images(max_side: int | None = None, count: int | None = None) -> List[np.ndarray]:

@@ -1,0 +1,39 @@
+"""benchmarks/learning_curves.py: the figure from the manifests' curves and the README's table of training time."""
+
+import importlib.util
+import json
+
+from conftest import REPO
+
+spec = importlib.util.spec_from_file_location("learning_curves", REPO / "benchmarks" / "learning_curves.py")
+lc = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(lc)
+
+ENTRIES = {
+    "net_a": {"steps": 3000, "train_seconds_total": 5400.0, "machine": "Some CPU, 2 cores, Linux", "date": "2026-12-06",
+              "learning_curve": [{"step": 250, "seconds": 450.0, "HDR brackets/psnr_mu": 28.0},
+                                 {"step": 500, "seconds": 900.0, "HDR brackets/psnr_mu": 30.0}],
+              "baselines": {"medium frame": {"HDR brackets": {"psnr_mu": 29.0}}}},
+    "net_b": {"steps": 400, "train_seconds_total": 360.0, "machine": "Other CPU, 8 cores", "date": "2026-11-28"},
+}  # fmt: skip
+
+
+def test_table_gives_steps_minutes_and_core_hours():
+    rows = lc.table(ENTRIES).splitlines()
+    assert (
+        rows[2] == "| `net_a` | 3,000 | 90 min | 3.0 | 2 points | Some CPU, 2 cores, 2026-12-06 |"
+    )  # 1.5 h x 2
+    assert (
+        rows[3] == "| `net_b` | 400 | 6 min | 0.8 | not recorded | Other CPU, 8 cores, 2026-11-28 |"
+    )  # 0.1 h x 8
+    assert rows[-1] == "| all | | 1.6 h | | | |"  # (5400 + 360) / 3600
+
+
+def test_figure_draws_the_methods_with_a_curve_and_names_the_others(tmp_path):
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps(ENTRIES))
+    out = tmp_path / "curves.png"
+    assert lc.main(["--manifest", str(manifest), "--out", str(out)]) == 0
+    assert out.stat().st_size > 5_000
+    assert lc.draw(ENTRIES, tmp_path / "again.png") == ["net_b"]
+    assert lc.main(["--manifest", str(tmp_path / "absent.json"), "--out", str(out)]) == 2
