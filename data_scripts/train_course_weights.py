@@ -70,7 +70,10 @@ RECIPES = {
     # gain, 4,000 kept 72 %, 8,000 keep 80 % (README); CSD's VGG term makes each step ~40x a plain student step
     "csd": dict(steps=8000, lr=1e-3, batch=8, patch=48, per_photo=8, init="edsr", compare="student_alone"),
     # the paper's tanh head rebuilds every detail through a 4x bottleneck: it first learns to reproduce clear
-    # photos (1,000 steps: 16.7 dB held-out, a blur; 4,000: 18.6 dB, still below the prior's 22.1 / 18.7)
+    # photos (1,000 steps: 16.7 dB held-out, a blur; 4,000: 18.6 dB, still below the prior's 22.1 / 18.7).
+    # Tried 2026-12-06 (docs/aecrnet_tanh_curve.json): after 2,000 clear -> clear steps it rebuilt clear photos at
+    # only 25-30 dB (SSIM 0.72-0.79), and the dehazing stage fell from 17.4 / 16.4 dB (step 250) to 15.1 / 13.9
+    # (step 3,500, outputs 0.11 too bright): stopped. Next: width (F = 32), a lower lr, the paper's CR stage late.
     "aecrnet": dict(steps=6000, pretrain_steps=2000, lr=5e-4, batch=8, patch=64, per_photo=20, loss="l1"),
     "efficient_hdr_teacher": dict(steps=2000, lr=5e-4, batch=8, patch=64, per_photo=8),
     # the NTIRE 2022 winner ended with distillation: the student also follows the frozen teacher trained above
