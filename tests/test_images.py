@@ -104,6 +104,5 @@ def test_real_photo_reads_the_downloaded_photo_or_names_the_command(tmp_path, mo
     rgb = np.random.default_rng(0).integers(0, 256, (60, 100, 3), dtype=np.uint8)
     Image.fromarray(rgb).save(tmp_path / "ColdRipple.png")
     np.testing.assert_array_equal(images.real_photo("ColdRipple"), rgb.astype(np.float32) / 255)
-    small = Image.fromarray(rgb)
-    small.thumbnail((50, 50), Image.BICUBIC)
+    small = Image.fromarray(rgb).resize((50, 30), Image.BICUBIC)  # longer side 100 -> 50
     np.testing.assert_array_equal(images.real_photo("ColdRipple", 50), np.asarray(small, np.float32) / 255)

@@ -45,7 +45,8 @@ def test_the_overall_timeout_still_raises_empty():
     with pytest.raises(Empty):
         asyncio.run(kernel_wakeup._get_msg_in_slices(FakeChannel(socket), timeout=0.05))
     assert time.monotonic() - start < 1.0
-    assert 1 <= len(socket.polls) <= 3 and socket.polls[0] <= 50, socket.polls
+    assert socket.polls[0] <= 50, socket.polls  # the first poll waits at most the timeout
+    assert len(socket.polls) <= 3, socket.polls  # and the loop does not spin once it is spent
 
 
 def test_no_timeout_waits_in_slices():

@@ -272,7 +272,11 @@ def photo(name: str, max_side: int | None = None) -> np.ndarray:
         raise KeyError(f"no bundled photo {name!r}; choose one of {photo_names()}")
     if name not in _CACHE:
         _CACHE[name] = _load_named(name)
-    img = _CACHE[name]
+    return _shrunk(_CACHE[name], max_side)
+
+
+def _shrunk(img: np.ndarray, max_side: int | None) -> np.ndarray:
+    """A copy of ``img`` with its longer side at most ``max_side`` (PIL bicubic, on 8-bit values)."""
     if max_side and max(img.shape[:2]) > max_side:
         h, w = img.shape[:2]
         f = max_side / max(h, w)
@@ -292,12 +296,7 @@ def real_photo(name: str, max_side: int | None = None) -> np.ndarray:
         raise FileNotFoundError(
             f"{name} is not downloaded: python data_scripts/get_photos.py fetches it (with 23 more photos, 140 MB)"
         )
-    img = load_image(path)
-    if max_side and max(img.shape[:2]) > max_side:
-        pil = Image.fromarray(np.round(img * 255).astype(np.uint8))
-        pil.thumbnail((max_side, max_side), Image.BICUBIC)
-        return np.asarray(pil, dtype=np.float32) / 255.0
-    return img
+    return _shrunk(load_image(path), max_side)
 
 
 def train_images(max_side: int | None = None, count: int | None = None) -> List[np.ndarray]:
