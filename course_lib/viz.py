@@ -79,7 +79,7 @@ def show(
     fig.tight_layout()
     if _in_notebook():
         # stored with the picture, so tests can tell a flat panel (an untrained net's grey field) from a photo
-        _display_as_jpeg(fig, metadata={PANELS_KEY: panels, FIGURE_KEY: _figure_record(fig, "show")})
+        _display(fig, "jpeg", metadata={PANELS_KEY: panels, FIGURE_KEY: _figure_record(fig, "show")})
     return fig
 
 
@@ -100,28 +100,17 @@ def _figure_record(fig, kind: str, **extra) -> dict:
     }
 
 
-def _display_as_jpeg(fig, metadata=None) -> None:
-    """Show a photo figure as a JPEG and close it: stored notebooks stay small (PNG of photos is 5-10x larger)."""
+def _display(fig, image_format: str, metadata=None) -> None:
+    """Show ``fig`` as one stored image and close it: ``"jpeg"`` for photos (a PNG of a photo is 5-10x larger),
+    ``"png"`` for drawings (diagrams: lines and text keep sharp edges)."""
     import io
 
     import matplotlib.pyplot as plt
     from IPython.display import Image, display
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="jpeg", dpi=DPI, pil_kwargs={"quality": 85})
-    plt.close(fig)
-    display(Image(buffer.getvalue()), metadata=metadata)
-
-
-def _display_as_png(fig, metadata=None) -> None:
-    """Show a drawing (a diagram: lines and text) as a PNG, which keeps its edges sharp, and close it."""
-    import io
-
-    import matplotlib.pyplot as plt
-    from IPython.display import Image, display
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI)
+    extra = {"pil_kwargs": {"quality": 85}} if image_format == "jpeg" else {}
+    fig.savefig(buffer, format=image_format, dpi=DPI, **extra)
     plt.close(fig)
     display(Image(buffer.getvalue()), metadata=metadata)
 
@@ -255,9 +244,7 @@ def trace_blocks(net, input_shape: Sequence[int]) -> list:
     def hook(name):
         def record(cell, args, output):
             first = output[0] if isinstance(output, (tuple, list)) else output
-            params = count_params(
-                cell
-            )  # trainable, as every count in the course (BatchNorm statistics are not)
+            params = count_params(cell)  # trainable, as every count in the course (not BatchNorm statistics)
             calls.append(
                 {"name": name, "kind": type(cell).__name__, "shape": tuple(first.shape), "params": params}
             )
@@ -410,7 +397,7 @@ def architecture(net, input_shape: Sequence[int], title: str = "", per_row: int 
     labels["input"] = "input " + "x".join(str(s) for s in input_shape[1:])
     fig = flow_diagram(flow, labels, heading)
     if _in_notebook():
-        _display_as_png(fig, metadata={FIGURE_KEY: fig.record})
+        _display(fig, "png", metadata={FIGURE_KEY: fig.record})
     return fig
 
 
