@@ -89,3 +89,31 @@ def test_random_exposure_mixes_dark_and_over_exposed_photos():
     brighter = np.mean(means > 0.4)
     assert 0.15 < brighter < 0.35
     assert means.min() >= 0 and means.max() <= 1 and np.all(means[means <= 0.4] < 0.4)
+
+
+def _smooth(seed=0, size=64):
+    y, x = np.mgrid[0:size, 0:size] / size
+    rng = np.random.default_rng(seed)
+    return np.stack([0.35 + 0.25 * np.sin(3 * x + c) * y + 0.05 * rng.random() for c in range(3)], -1).astype(np.float32)
+
+
+def test_jpeg_gives_8_bit_levels_and_loses_more_at_low_quality():
+    img = _smooth()
+    hi, lo = degrade.jpeg(img, 95), degrade.jpeg(img, 10)
+    assert hi.shape == img.shape and hi.dtype == np.float32
+    np.testing.assert_allclose(hi * 255, np.round(hi * 255), atol=1e-4)
+    err_hi, err_lo = np.abs(hi - img).mean(), np.abs(lo - img).mean()
+    assert err_hi < 0.01 and err_lo > 2 * err_hi
+
+
+def test_camera_haze_brightens_towards_the_airlight_and_adds_noise():
+    clean = _smooth()
+    for seed in range(12):
+        hazy = degrade.camera_haze(clean, np.random.default_rng(seed))
+        assert hazy.shape == clean.shape and 0 <= hazy.min() and hazy.max() <= 1
+        np.testing.assert_allclose(hazy * 255, np.round(hazy * 255), atol=1e-4)
+        # airlight 0.7-1.0 over a scene of about 0.1-0.65: every hazy photo is brighter
+        assert hazy.mean() > clean.mean() + 0.05
+    # the noise: pixel-to-pixel differences well above the smooth scene's own (sigma drawn in 0-0.02, then JPEG)
+    rough = [np.abs(np.diff(degrade.camera_haze(clean, np.random.default_rng(s)), axis=1)).mean() for s in range(12)]
+    assert np.max(rough) > 3 * np.abs(np.diff(clean, axis=1)).mean()

@@ -45,3 +45,27 @@ def test_colour_ratio_and_brightness():
 def test_bad_images_are_named(bad):
     with pytest.raises(ValueError, match="img"):
         nr.blue_red_ratio(bad)
+
+
+def _textured(seed=0, size=64):
+    rng = np.random.default_rng(seed)
+    return np.repeat(rng.uniform(0.3, 0.7, (size, size))[..., None], 3, axis=2)  # energy at every frequency
+
+
+def test_a_contrast_gain_raises_every_band_alike_and_a_checkerboard_only_the_top():
+    hazy = _textured()
+    dehazed = 2.5 * (hazy - 0.5) + 0.5  # what recovering J = (I - A) / t + A with a constant t does
+    assert nr.high_frequency_ratio(dehazed, hazy) == pytest.approx(2.5**2)
+    assert nr.excess_high_frequency_gain(dehazed, hazy) == pytest.approx(1.0)
+    checker = (np.indices((64, 64)).sum(axis=0) % 2)[..., None] * 0.2
+    assert nr.excess_high_frequency_gain(hazy + checker, hazy) > 5
+    blurred = (hazy + np.roll(hazy, 1, 0) + np.roll(hazy, 1, 1) + np.roll(hazy, (1, 1), (0, 1))) / 4
+    assert nr.excess_high_frequency_gain(blurred, hazy) < 0.2
+
+
+def test_band_energy_finds_a_sinusoid_in_its_band():
+    xx = np.mgrid[0:64, 0:64][1] / 64.0
+    wave = np.repeat((0.5 + 0.3 * np.sin(2 * np.pi * 12 * xx))[..., None], 3, axis=2)  # 12/32 = 0.375 Nyquist
+    assert nr.band_energy(wave, 0.25, 0.5) > 1e3 * nr.band_energy(wave, 0.5, 1.0)
+    with pytest.raises(ValueError, match="Nyquist"):
+        nr.band_energy(wave, 0.5, 0.25)

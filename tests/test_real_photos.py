@@ -1,6 +1,6 @@
 """The course weights on real photos without ground truth (../shared/reference_data, not shipped): NTIRE 2021
 NH-HAZE test photos and DICM low-light photos. What a user sees, measured: no checkerboard or amplified noise
-from a dehazer, no colour cast and enough brightness from the low-light networks (issue 26's must-show).
+from a dehazer (its top band gains at most 1.5x what its middle frequencies gain), no colour cast and enough brightness from the low-light networks (issue 26's must-show).
 ``benchmarks/real_photos.py`` prints the same numbers as tables."""
 
 import numpy as np
@@ -28,25 +28,45 @@ def _outputs(method, photos):
     return [np.clip(restore(x), 0, 1) for x in photos]
 
 
-# Measured with the shipped weights: the prior and the prior-head variants multiply the input's top-band energy
-# by about 6 (their 1/t gain amplifies the photos' noise: the synthetic training haze is noise-free); the paper's
-# tanh head leaves a stride-2 checkerboard at Nyquist (2.4x). Strict: the mark must go when the weights improve.
-AMPLIFIES = pytest.mark.xfail(strict=True, reason="shipped weights amplify the top band (docs/results.md, real photos)")
+DEHAZERS = [m for m in ("aecrnet", "ktdn", "srktdn", "aecrnet_dcp", "ktdn_dcp", "srktdn_dcp") if m in weights.available()]
+# Measured with the shipped weights: the paper's tanh head of the tiny AECR-Net blurs the middle frequencies away
+# (their gain 0.003-0.006) and leaves a stride-2 checkerboard at Nyquist (top band 1-5.5x the input's). Strict:
+# the mark must go when the weights improve.
+CHECKERBOARD = {"aecrnet": pytest.mark.xfail(strict=True, reason="shipped weights: blur + checkerboard (docs/results.md)")}
+
+
+def test_restoring_contrast_raises_the_top_band_more_than_1_5x():
+    # why the real-haze test below divides by the middle band's gain: on the course's held-out haze the ground
+    # truth itself has 2-4.4x the hazy photo's top-band energy (dehazing multiplies every scale's contrast by
+    # about 1/t), so a bare 1.5x limit on the top band would fail a perfect dehazer
+    from course_lib.data import heldout
+    from course_lib.no_reference import excess_high_frequency_gain
+
+    pairs = [(gt, hazy) for _, hazy, gt in heldout.haze_homogeneous() + heldout.haze_nonhomogeneous()]
+    assert min(high_frequency_ratio(gt, hazy) for gt, hazy in pairs) > 1.5
+    assert max(excess_high_frequency_gain(gt, hazy) for gt, hazy in pairs) < 1.1
 
 
 @needs_haze
-@pytest.mark.parametrize("method", [pytest.param(m, marks=AMPLIFIES) for m in ("aecrnet", "aecrnet_dcp", "ktdn_dcp", "srktdn_dcp")])
-def test_no_dehazer_has_more_than_1_5x_the_inputs_top_band_energy_on_real_haze(method):
+@pytest.mark.parametrize("method", [pytest.param(m, marks=CHECKERBOARD.get(m, ())) for m in DEHAZERS])
+def test_no_dehazer_raises_the_top_band_more_than_1_5x_its_contrast_gain_on_real_haze(method):
+    from course_lib.no_reference import excess_high_frequency_gain
+
     hazy = [_crop(load_image(f), 4) for f in HAZE]
-    ratios = [high_frequency_ratio(out, x) for out, x in zip(_outputs(method, hazy), hazy)]
-    assert max(ratios) <= 1.5, ratios
+    excess = [excess_high_frequency_gain(out, x) for out, x in zip(_outputs(method, hazy), hazy)]
+    assert max(excess) <= 1.5, excess
 
 
 @needs_haze
-def test_the_dark_channel_prior_amplifies_the_top_band_of_real_haze():
-    # the measure tells a dehazer that amplifies noise from one that does not: the prior's 1/t gain does
-    x = _crop(load_image(HAZE[0]), 4)
-    assert high_frequency_ratio(np.clip(baselines.dark_channel_prior(x), 0, 1), x) > 3
+def test_the_dark_channel_prior_raises_every_band_of_real_haze_alike():
+    # calibration on the classical method: its 1/t gain multiplies the top band's energy by 2.5-8 on these
+    # photos, and the middle frequencies' about as much (it restores contrast; it adds no pattern of its own)
+    from course_lib.no_reference import excess_high_frequency_gain
+
+    for f in HAZE:
+        x = _crop(load_image(f), 4)
+        out = np.clip(baselines.dark_channel_prior(x), 0, 1)
+        assert high_frequency_ratio(out, x) > 2 and 0.8 < excess_high_frequency_gain(out, x) < 1.3
 
 
 TINTED = pytest.mark.xfail(strict=True, reason="measured: the shipped Zero-DCE++ raises blue/red by 43 % (docs/results.md)")

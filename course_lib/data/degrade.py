@@ -132,6 +132,38 @@ def random_haze(clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return nonhomogeneous_haze(clean, depth, rng, t_mean=t_mean, airlight=a)
 
 
+def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
+    """``img`` saved as a JPEG of ``quality`` (1-95, PIL's scale) and read back: 8-bit, 4:2:0 chroma,
+    8x8 block artefacts. ``(H, W, 3)`` float32 in [0, 1]."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.round(np.clip(check_rgb(img), 0, 1) * 255).astype(np.uint8)).save(buf, "JPEG", quality=quality)
+    return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"), dtype=np.float32) / 255.0
+
+
+def camera_haze(clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Haze as a camera records it, for training dehazers meant for real photos: :func:`random_haze`'s
+    kinds with denser, patchier clouds (a third homogeneous; else density spread 0.5-1.5, airlight tint up
+    to 10 %, mean transmission 0.2-0.7), then sensor noise (Gaussian, sigma 0-0.02) and JPEG (quality 60-95).
+
+    A dehazer multiplies the contrast of whatever reaches it by 1/t, noise and block edges included; trained
+    on noise-free haze it learns to amplify them (the dark channel prior does the same on NH-HAZE photos).
+    ``(H, W, 3)`` float32 in [0, 1], 8-bit levels.
+    """
+    depth = depth_prior(clean.shape[:2])
+    t_mean, a = float(rng.uniform(0.2, 0.7)), float(rng.uniform(0.7, 1.0))
+    if rng.uniform() < 1 / 3:
+        hazy = haze(clean, depth, beta_for_transmission(depth, t_mean), airlight=a)
+    else:
+        hazy = nonhomogeneous_haze(clean, depth, rng, t_mean=t_mean, airlight=a, tint=float(rng.uniform(0, 0.1)),
+                                   spread=float(rng.uniform(0.5, 1.5)))  # fmt: skip
+    noisy = hazy + rng.normal(0.0, rng.uniform(0.0, 0.02), hazy.shape)
+    return jpeg(noisy, int(rng.integers(60, 96)))
+
+
 def depth_prior(
     shape: Tuple[int, int], near: float = 1.0, far: float = 10.0, power: float = 1.5
 ) -> np.ndarray:

@@ -30,11 +30,14 @@ Configurations (:func:`ktdn`, :func:`srktdn`, :func:`ktdn_teacher`):
 * ``'compact'``: a Res2Net v1b with (1, 1, 2) blocks and (40, 72, 96) channels, 16 enhancer channels, RCAN
   2 x 3 x 16: the same wiring, small enough to train on a CPU in minutes.
 
-Course variant (``input_skip=True``, not in the papers; the registry's ``ktdn`` and ``srktdn`` use it, the
-teacher does not): the hazy input is added to the tail's output and the tail's conv starts at zero, so the
-untrained network returns its input and learns only the correction. Trained from scratch on a CPU for 150
-steps, compact SRKTDN reached SSIM 0.81 on the held-out non-homogeneous haze this way; the official tail
-rebuilds the image through 4 full-resolution channels and was still at 0.49 after 800 steps (KTDN).
+Course variants (not in the papers): ``input_skip=True`` adds the hazy input to the tail's output (the tail's
+conv starts at zero, so the untrained network returns its input and learns only the correction); trained from
+scratch on a CPU for 150 steps, compact SRKTDN reached SSIM 0.81 on the held-out non-homogeneous haze this way.
+``prior_head=True`` adds the tail's output to the dark channel prior's recovery (the registry's ``ktdn_dcp``,
+``srktdn_dcp``). The registry's ``ktdn`` and ``srktdn`` are the papers' networks (tail output as is). Compact
+KTDN's decoder reaches full size with only 4 channels (the official 28): its image is a blur (SSIM 0.57 on the
+held-out haze, its clear -> clear teacher 0.62; ``docs/ktdn_tanh_curve.json``). SRKTDN's RCAN branch works at
+full resolution and carries the detail.
 """
 
 from __future__ import annotations
