@@ -223,8 +223,8 @@ def np_spa(enhanced, low):
     return sum((a - b) ** 2 for a, b in zip(diffs(yi), diffs(ye))).mean()
 
 
-def np_exp(enhanced):
-    return ((_np_pool(enhanced.mean(axis=1, keepdims=True), 16) - 0.6) ** 2).mean()
+def np_exp(enhanced, level=0.6):
+    return ((_np_pool(enhanced.mean(axis=1, keepdims=True), 16) - level) ** 2).mean()
 
 
 def np_col(enhanced):
@@ -245,6 +245,7 @@ def np_tv(a):
     [
         ("spa", lambda e, low: zr.spatial_consistency_loss(e, low), np_spa, "enhanced"),
         ("exp", lambda e, low: zr.exposure_loss(e), lambda e, low: np_exp(e), "enhanced"),
+        ("exp E 0.41", lambda e, low: zr.exposure_loss(e, 0.41), lambda e, low: np_exp(e, 0.41), "enhanced"),
         ("col", lambda e, low: zr.color_constancy_loss(e), lambda e, low: np_col(e), "enhanced"),
         ("tv", lambda a, low: zr.illumination_smoothness_loss(a), lambda a, low: np_tv(a), "maps"),
     ],
@@ -351,3 +352,14 @@ def test_colour_constancy_gradient_is_finite_when_channel_means_are_equal():
     grey = ms.Tensor(np.full((2, 3, 8, 8), 0.5, np.float32))
     grad = ms.grad(lambda t: zr.color_constancy_loss(t))(grey).asnumpy()
     assert np.isfinite(grad).all()
+
+
+def test_the_loss_functions_exposure_level_is_eq_5s_e():
+    rng = np.random.default_rng(5)
+    low = rng.random((2, 3, 32, 32)).astype(np.float32) * 0.3
+    enhanced = rng.random((2, 3, 32, 32)).astype(np.float32)
+    maps = rng.uniform(-1, 1, (2, 3, 32, 32)).astype(np.float32)
+    t = [ms.Tensor(a) for a in (enhanced, maps, low)]
+    at_06, at_041 = zr.zero_dce_loss(*t), zr.zero_dce_loss(*t, exposure_level=0.41)
+    expected = 10 * (np_exp(enhanced.astype(np.float64), 0.41) - np_exp(enhanced.astype(np.float64), 0.6))
+    np.testing.assert_allclose(float(at_041) - float(at_06), expected, atol=1e-4)  # float32 totals

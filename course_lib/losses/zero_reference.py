@@ -49,6 +49,7 @@ __all__ = [
 TV_WEIGHT_ZERO_DCE = 200.0
 TV_WEIGHT_ZERO_DCE_PP = 1600.0
 COLOUR_WEIGHT_CODE = 5.0  # the official code's; the paper quotes 0.5
+EXPOSURE_LEVEL = 0.6  # E of Eq. (5), the paper's and the code's
 
 
 def _neighbour_differences(y):
@@ -78,7 +79,7 @@ def spatial_consistency_loss(enhanced, low, patch: int = 4):
     return total.mean()
 
 
-def exposure_loss(enhanced, level: float = 0.6, patch: int = 16):
+def exposure_loss(enhanced, level: float = EXPOSURE_LEVEL, patch: int = 16):
     """L_exp, Eq. (5) with the code's square: enhanced (N, 3, H, W) -> scalar; H, W >= patch."""
     y = ops.avg_pool2d(enhanced.mean(axis=1, keep_dims=True), kernel_size=patch, stride=patch)
     return ((y - level) ** 2).mean()
@@ -103,23 +104,23 @@ def illumination_smoothness_loss(curve_maps):
 
 
 def zero_reference_terms(enhanced, curve_maps, low, tv_weight: float = TV_WEIGHT_ZERO_DCE,
-                         colour_weight: float = COLOUR_WEIGHT_CODE):  # fmt: skip
+                         colour_weight: float = COLOUR_WEIGHT_CODE, exposure_level: float = EXPOSURE_LEVEL):  # fmt: skip
     """The four weighted terms (tv_weight L_tvA, L_spa, colour_weight L_col, 10 L_exp), in that order.
 
-    enhanced, low: (N, 3, H, W) in [0, 1]; curve_maps: (N, 3k, H, W), the net's r.
+    enhanced, low: (N, 3, H, W) in [0, 1]; curve_maps: (N, 3k, H, W), the net's r; exposure_level: E of Eq. (5).
     """
     return (
         tv_weight * illumination_smoothness_loss(curve_maps),
         spatial_consistency_loss(enhanced, low),
         colour_weight * color_constancy_loss(enhanced),
-        10 * exposure_loss(enhanced),
+        10 * exposure_loss(enhanced, exposure_level),
     )
 
 
 def zero_dce_loss(enhanced, curve_maps, low, tv_weight: float = TV_WEIGHT_ZERO_DCE,
-                  colour_weight: float = COLOUR_WEIGHT_CODE):  # fmt: skip
-    """Total zero-reference loss, Eq. (9) with the code's weights (``colour_weight`` 5) -> scalar."""
-    tv, spa, col, exp = zero_reference_terms(enhanced, curve_maps, low, tv_weight, colour_weight)
+                  colour_weight: float = COLOUR_WEIGHT_CODE, exposure_level: float = EXPOSURE_LEVEL):  # fmt: skip
+    """Total zero-reference loss, Eq. (9) with the code's weights (``colour_weight`` 5, E 0.6) -> scalar."""
+    tv, spa, col, exp = zero_reference_terms(enhanced, curve_maps, low, tv_weight, colour_weight, exposure_level)
     return tv + spa + col + exp
 
 
@@ -137,20 +138,22 @@ class ZeroReferenceLoss(nn.Cell):
         return zero_dce_loss(enhanced, curve_maps, low, self.tv_weight)
 
 
-def make_loss_fn(tv_weight: float = TV_WEIGHT_ZERO_DCE, colour_weight: float = COLOUR_WEIGHT_CODE):
+def make_loss_fn(tv_weight: float = TV_WEIGHT_ZERO_DCE, colour_weight: float = COLOUR_WEIGHT_CODE,
+                 exposure_level: float = EXPOSURE_LEVEL):  # fmt: skip
     """A ``loss_fn(net, batch)`` for ``course_lib.train.fit``: batch = (low,), low (N, 3, H, W).
 
     net(low) must return the enhanced image first and the curve maps last, as ZeroDCE and ZeroDCEPP do.
     ``colour_weight``: 5 in the official code, 0.5 in the paper; the course weights use 0.5, because at 5 a
     network trained on small crops (whose colours rarely average to grey) learns to push every photo towards
-    grey and casts blue on warm real photos (docs/results.md).
+    grey and casts blue on warm real photos (docs/results.md). ``exposure_level``: E of Eq. (5), the
+    brightness every 16x16 patch is pulled towards (0.6 in the paper and code).
     """
-    tv_weight, colour_weight = float(tv_weight), float(colour_weight)
+    tv_weight, colour_weight, exposure_level = float(tv_weight), float(colour_weight), float(exposure_level)
 
     def loss_fn(net, batch):
         low = batch[0]
         out = net(low)
-        return zero_dce_loss(out[0], out[-1], low, tv_weight, colour_weight)
+        return zero_dce_loss(out[0], out[-1], low, tv_weight, colour_weight, exposure_level)
 
     return loss_fn
 
