@@ -85,8 +85,9 @@ def draw(entries: dict, out: Path) -> list:
 
 
 def table(entries: dict) -> str:
-    """A Markdown table: each method's steps, training wall time, core-hours (wall hours x the cores of the
-    machine the manifest names), whether its learning curve was recorded, and the machine."""
+    """A Markdown table: each method's steps (clear -> clear pre-training + restoration), training wall time,
+    core-hours (wall hours x the cores of the machine the manifest names), whether its learning curve was
+    recorded, and the machine."""
     import re
 
     lines = [
@@ -99,12 +100,40 @@ def table(entries: dict) -> str:
         core_hours = f"{seconds / 3600 * int(cores.group(1)):.1f}" if cores else "?"
         curve = f"{len(e['learning_curve'])} points" if e.get("learning_curve") else "not recorded"
         machine = e.get("machine", "?").replace(", Linux", "")
+        pretrain = (e.get("recipe") or {}).get("pretrain_steps")  # clear -> clear first: its time is in the total
+        steps = f"{pretrain:,} + {e.get('steps', 0):,}" if pretrain else f"{e.get('steps', '?'):,}"
         lines.append(
-            f"| `{method}` | {e.get('steps', '?'):,} | {seconds / 60:.0f} min | {core_hours} | {curve} | "
+            f"| `{method}` | {steps} | {seconds / 60:.0f} min | {core_hours} | {curve} | "
             f"{machine}, {e.get('date', '?')} |"
         )
     total = sum(e.get("train_seconds_total", 0) for e in entries.values())
     lines.append(f"| all | | {total / 3600:.1f} h | | | |")
+    return "\n".join(lines)
+
+
+def _headline(by_set: dict) -> str:
+    """'18.36 / 17.61 dB' from ``{test set: {metric: value}}``: PSNR-mu where a set has it, else PSNR."""
+    key = "psnr_mu" if all("psnr_mu" in m for m in by_set.values()) else "psnr"
+    return " / ".join(f"{m[key]:.2f}" for m in by_set.values()) + (" dB PSNR-mu" if key == "psnr_mu" else " dB")
+
+
+def scores_table(entries: dict) -> str:
+    """A Markdown table: each method's held-out score as the recipe measured it (manifest ``scores``; slimmable
+    networks at each width), against the first classical baseline of its manifest entry (not the input)."""
+    lines = ["| method | test sets | course weights | classical baseline |", "|---|---|---|---|"]
+    for method, e in sorted(entries.items()):
+        scores, baselines = e.get("scores"), e.get("baselines") or {}
+        if not scores:
+            continue
+        if all(isinstance(v, dict) and all(isinstance(x, dict) for x in v.values()) for v in scores.values()):
+            parts = {label: by_set for label, by_set in scores.items()}  # {'width 1': {'x2': {...}}, ...}
+        else:
+            parts = {"": scores}
+        sets = " / ".join(next(iter(parts.values())))
+        ours = "; ".join(f"{_headline(s)}{f' ({label})' if label else ''}" for label, s in parts.items())
+        classical = next(((k, v) for k, v in baselines.items() if k != "input"), None)
+        base = f"{classical[0]}: {_headline(classical[1])}" if classical else "none"
+        lines.append(f"| `{method}` | {sets} | {ours} | {base} |")
     return "\n".join(lines)
 
 
@@ -115,6 +144,9 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "learning_curves.png")
     parser.add_argument(
         "--table", action="store_true", help="print the steps and training time of each method"
+    )
+    parser.add_argument(
+        "--scores", action="store_true", help="print each method's held-out score and its classical baseline"
     )
     args = parser.parse_args(argv)
     entries = {}
@@ -128,6 +160,8 @@ def main(argv=None) -> int:
     print(f"wrote {args.out}" + (f"; no curve recorded for {', '.join(missing)}" if missing else ""))
     if args.table:
         print(table(entries))
+    if args.scores:
+        print(scores_table(entries))
     return 0
 
 

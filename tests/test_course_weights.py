@@ -154,6 +154,24 @@ def test_dehazing_weights_against_the_dark_channel_prior():
         assert official_head[kind]["psnr"] > base["input"][kind]["psnr"] + 3.0
 
 
+@pytest.mark.xfail(strict=True, reason="measured 2026-12-06: aecrnet 16.08 dB, srktdn 17.61, the prior 18.70 on "
+                   "non-homogeneous haze (docs/results.md, the curves in the manifest and docs/*_curve.json)")
+@pytest.mark.parametrize("method", ["aecrnet", "srktdn"])
+def test_the_papers_dehazing_networks_beat_the_dark_channel_prior_on_non_homogeneous_haze(method):
+    nh = "non-homogeneous haze"
+    prior = quality.baselines(method)["dark channel prior"][nh]["psnr"]
+    assert quality.score(method, weights.load(method))[nh]["psnr"] > prior
+
+
+def test_the_papers_srktdn_dehazes():
+    """The paper's two-branch network (tanh tail, no prior; trained on camera_haze) beats the hazy input by 3 dB
+    in PSNR and in SSIM on both held-out hazes."""
+    base = quality.baselines("srktdn")["input"]
+    ours = quality.score("srktdn", weights.load("srktdn"))
+    for kind in ("homogeneous haze", "non-homogeneous haze"):
+        assert ours[kind]["psnr"] > base[kind]["psnr"] + 3.0 and ours[kind]["ssim"] > base[kind]["ssim"]
+
+
 def test_knowledge_transfer_dehazing_weights():
     """The teacher reconstructs clear photos; KTDN and SRKTDN beat the hazy input by 3 dB in PSNR and in SSIM, and
     SRKTDN beats the dark channel prior (the paper's settings) on non-homogeneous haze (issue 13). The students

@@ -14,7 +14,8 @@ ENTRIES = {
               "learning_curve": [{"step": 250, "seconds": 450.0, "HDR brackets/psnr_mu": 28.0},
                                  {"step": 500, "seconds": 900.0, "HDR brackets/psnr_mu": 30.0}],
               "baselines": {"medium frame": {"HDR brackets": {"psnr_mu": 29.0}}}},
-    "net_b": {"steps": 400, "train_seconds_total": 360.0, "machine": "Other CPU, 8 cores", "date": "2026-11-28"},
+    "net_b": {"steps": 400, "train_seconds_total": 360.0, "machine": "Other CPU, 8 cores", "date": "2026-11-28",
+              "recipe": {"pretrain_steps": 1000}},
 }  # fmt: skip
 
 
@@ -24,7 +25,7 @@ def test_table_gives_steps_minutes_and_core_hours():
         rows[2] == "| `net_a` | 3,000 | 90 min | 3.0 | 2 points | Some CPU, 2 cores, 2026-12-06 |"
     )  # 1.5 h x 2
     assert (
-        rows[3] == "| `net_b` | 400 | 6 min | 0.8 | not recorded | Other CPU, 8 cores, 2026-11-28 |"
+        rows[3] == "| `net_b` | 1,000 + 400 | 6 min | 0.8 | not recorded | Other CPU, 8 cores, 2026-11-28 |"
     )  # 0.1 h x 8
     assert rows[-1] == "| all | | 1.6 h | | | |"  # (5400 + 360) / 3600
 
@@ -37,3 +38,20 @@ def test_figure_draws_the_methods_with_a_curve_and_names_the_others(tmp_path):
     assert out.stat().st_size > 5_000
     assert lc.draw(ENTRIES, tmp_path / "again.png") == ["net_b"]
     assert lc.main(["--manifest", str(tmp_path / "absent.json"), "--out", str(out)]) == 2
+
+
+def test_scores_table_puts_each_method_beside_its_first_classical_baseline():
+    entries = {
+        "dehazer": {"scores": {"uniform": {"psnr": 18.357, "ssim": 0.8}, "uneven": {"psnr": 17.607, "ssim": 0.79}},
+                    "baselines": {"input": {"uniform": {"psnr": 12.5}, "uneven": {"psnr": 12.8}},
+                                  "prior": {"uniform": {"psnr": 22.143}, "uneven": {"psnr": 18.698}}}},
+        "sr": {"scores": {"width 1": {"x2": {"psnr": 35.6}}, "width 0.25": {"x2": {"psnr": 35.12}}},
+               "baselines": {"bicubic": {"x2": {"psnr": 33.2}}}},
+        "hdr": {"scores": {"brackets": {"psnr_mu": 37.111, "psnr": 41.6}}, "baselines": {}},
+        "untrained": {"steps": 10},
+    }  # fmt: skip
+    rows = lc.scores_table(entries).splitlines()
+    assert rows[2] == "| `dehazer` | uniform / uneven | 18.36 / 17.61 dB | prior: 22.14 / 18.70 dB |"
+    assert rows[3] == "| `hdr` | brackets | 37.11 dB PSNR-mu | none |"
+    assert rows[4] == "| `sr` | x2 | 35.60 dB (width 1); 35.12 dB (width 0.25) | bicubic: 33.20 dB |"
+    assert len(rows) == 5

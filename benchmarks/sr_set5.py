@@ -1,0 +1,81 @@
+"""The course's super-resolution weights on a published benchmark: Set5 x2 (and Set14 where present).
+
+    python benchmarks/sr_set5.py [--data DIR] [--json results.json]
+
+The published protocol (SRCNN, Dong et al. 2016; every later table): mod-crop the HR photo to the scale,
+MATLAB-style bicubic downscale (``course_lib.data.degrade``), restore, PSNR on the Y channel (BT.601) with
+``scale`` border pixels shaved; grey photos are scored on their grey values. ``DIR`` holds ``set5/HR/*.png``
+(and optionally ``set14/HR/*.png``); default ``../shared/reference_data`` (not shipped: the sets' licences).
+Published references: bicubic 33.66 dB on Set5 (SRCNN's Table 3), FSRCNN 37.00 (Dong et al. 2016, 12k
+parameters), EDSR-baseline 37.99 (Lim et al. 2017). Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+# isort: off
+import course_lib  # noqa: E402,F401  (sets the oneDNN ISA cap before MindSpore)
+import numpy as np  # noqa: E402
+
+# isort: on
+
+SCALE = 2
+# (label, method, keyword arguments of the network's call)
+NETWORKS = [("espcn", "espcn", {}), ("edsr", "edsr", {}), ("csd, width 1", "csd", {}),
+            ("csd, width 0.25", "csd", {"width_mult": 0.25})]  # fmt: skip
+
+
+def benchmark(folder: Path) -> dict:
+    """``{row: {set: mean PSNR}}`` for bicubic and each network over the sets found in ``folder``."""
+    from course_lib import metrics, quality, weights
+    from course_lib.data import load_image
+    from course_lib.data.degrade import bicubic_downscale, bicubic_upscale, modcrop
+
+    sets = {name: sorted((folder / name.lower() / "HR").glob("*.png")) for name in ("Set5", "Set14")}
+    sets = {name: files for name, files in sets.items() if files}
+    if "Set5" not in sets:
+        raise FileNotFoundError(f"no Set5 photos in {folder / 'set5' / 'HR'}; pass --data DIR holding set5/HR/")
+    restorers = {"bicubic": lambda lr: bicubic_upscale(lr, SCALE)}
+    for label, method, kwargs in NETWORKS:
+        restorers[label] = quality.restorer(method, weights.load(method), **kwargs)
+    rows = {label: {} for label in restorers}
+    for name, files in sets.items():
+        pairs = []
+        for f in files:
+            hr = modcrop(load_image(f), SCALE)
+            pairs.append((hr, bicubic_downscale(hr, SCALE)))
+        for label, restore in restorers.items():
+            values = [metrics.psnr(np.clip(restore(lr), 0, 1), hr, crop_border=SCALE, y_channel=True)
+                      for hr, lr in pairs]  # fmt: skip
+            rows[label][name] = round(float(np.mean(values)), 2)
+    return rows
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "reference_data")
+    parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    args = parser.parse_args(argv)
+    try:
+        rows = benchmark(args.data)
+    except FileNotFoundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    names = list(next(iter(rows.values())))
+    print(f"| x{SCALE}, Y, {SCALE} px shaved | " + " | ".join(f"{n} (dB)" for n in names) + " |")
+    print("|---|" + "---|" * len(names))
+    for label, by_set in rows.items():
+        print(f"| {label} | " + " | ".join(f"{by_set[n]:.2f}" for n in names) + " |")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
