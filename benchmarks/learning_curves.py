@@ -61,8 +61,9 @@ def draw(entries: dict, out: Path) -> list:
         keys, _, hours, values, base = panel_data(entry)
         for key in keys:
             line = ax.plot(hours, values[key], marker=".", label=key.split("/")[0])[0]
+            bkey = key if any(key in v for v in base.values()) else key.split("/", 1)[-1]  # 'width 1/x2/psnr'
             best = max(
-                ((v[key], name) for name, v in base.items() if key in v and name != "input"), default=None
+                ((v[bkey], name) for name, v in base.items() if bkey in v and name != "input"), default=None
             )
             if best:
                 ax.axhline(best[0], ls="--", color=line.get_color(), lw=1, label=f"{best[1]}")

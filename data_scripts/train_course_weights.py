@@ -194,9 +194,16 @@ MAX_STEPS = 10_000_000  # the schedule holds one learning rate per step: more wo
 EVAL_EVERY = 250
 
 
-def flat_scores(scores: dict) -> dict:
-    """``{'test set/metric': value}`` from :func:`course_lib.quality.score`'s nested dict."""
-    return {f"{name}/{k}": v for name, metrics in scores.items() for k, v in metrics.items()}
+def flat_scores(scores: dict, prefix: str = "") -> dict:
+    """``{'test set/metric': value}`` from :func:`course_lib.quality.score`'s nested dict (and
+    ``{'width 1/x2/psnr': value}`` from the slimmable networks' one more level)."""
+    flat = {}
+    for key, value in scores.items():
+        if isinstance(value, dict):
+            flat.update(flat_scores(value, f"{prefix}{key}/"))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def learning_curve(history) -> list:

@@ -55,3 +55,17 @@ def test_scores_table_puts_each_method_beside_its_first_classical_baseline():
     assert rows[3] == "| `hdr` | brackets | 37.11 dB PSNR-mu | none |"
     assert rows[4] == "| `sr` | x2 | 35.60 dB (width 1); 35.12 dB (width 0.25) | bicubic: 33.20 dB |"
     assert len(rows) == 5
+
+
+def test_the_recipe_flattens_the_slimmable_networks_scores_for_its_curve(tmp_path):
+    from script_loader import load_script
+
+    recipe = load_script("train_course_weights")
+    nested = {"width 1": {"x2": {"psnr": 35.6, "ssim": 0.94}}, "width 0.25": {"x2": {"psnr": 35.1, "ssim": 0.93}}}
+    assert recipe.flat_scores(nested) == {"width 1/x2/psnr": 35.6, "width 1/x2/ssim": 0.94,
+                                          "width 0.25/x2/psnr": 35.1, "width 0.25/x2/ssim": 0.93}  # fmt: skip
+    assert recipe.flat_scores({"low light": {"psnr": 15.4}}) == {"low light/psnr": 15.4}
+    entry = {"steps": 500, "baselines": {"bicubic": {"x2": {"psnr": 33.2}}},
+             "learning_curve": [{"step": 250, "seconds": 100.0, **recipe.flat_scores(nested)},
+                                {"step": 500, "seconds": 200.0, **recipe.flat_scores(nested)}]}  # fmt: skip
+    assert lc.draw({"edsr": entry}, tmp_path / "sr.png") == []
