@@ -27,7 +27,7 @@ def test_bicubic_reproduces_the_published_33_66_db_and_every_network_beats_it(se
 
 
 @needs_set5
-@pytest.mark.xfail(strict=True, reason="measured 2026-12-06: edsr 36.34, csd 36.90 dB (docs/results.md); the recipe's "
+@pytest.mark.xfail(strict=True, reason="measured 2026-12-06: edsr 36.87, csd 36.90 dB (docs/results.md); the recipe's "
                    "steps are a thousandth of the papers' DIV2K training")
 @pytest.mark.parametrize("label", ["edsr", "csd, width 1"])
 def test_full_width_networks_reach_fsrcnns_37_00_db(set5, label):
