@@ -127,7 +127,7 @@ def scores_table(entries: dict) -> str:
         if not scores:
             continue
         if all(isinstance(v, dict) and all(isinstance(x, dict) for x in v.values()) for v in scores.values()):
-            parts = {label: by_set for label, by_set in scores.items()}  # {'width 1': {'x2': {...}}, ...}
+            parts = scores  # slimmable: {'width 1': {'x2': {...}}, ...}
         else:
             parts = {"": scores}
         sets = " / ".join(next(iter(parts.values())))
