@@ -3,6 +3,7 @@ trains (its learning curve), and write ``METHOD.ckpt`` plus its entry in ``manif
 folder; ``--install`` then copies finished methods into the package (``course_lib/weights``).
 
     python data_scripts/get_photos.py                       # once: 24 Debian wallpaper photos (140 MB download)
+    python data_scripts/get_photos.py --out ~/.cache/course_lib/photos1024 --max-side 1024   # once, for edsr/csd
     python data_scripts/train_course_weights.py             # every method, in the order below
     python data_scripts/train_course_weights.py edsr csd    # some methods
     python data_scripts/train_course_weights.py edsr --photos ~/my_photos --steps 200   # your photos, a short run
@@ -22,7 +23,8 @@ x2, haze half homogeneous and half non-homogeneous, random low light). The setti
 steps and the wall seconds spent training up to then (``benchmarks/learning_curves.py`` draws them).
 
 Data: the five training photos bundled with the course and the 24 Debian photos, shrunk to a longer side
-of 512 pixels (``--photos DIR`` adds every image in DIR). The held-out photos (coffee, chelsea) are never
+of 512 pixels (``--photos DIR`` adds every image in DIR); the super-resolution networks (``large_photos``) also
+learn from the same Debian photos at 1024 pixels (:data:`PHOTOS_LARGE`), textures at a second scale. The held-out photos (coffee, chelsea) are never
 used. Scores: :func:`course_lib.quality.score` on :mod:`course_lib.data.heldout`.
 """
 
@@ -47,6 +49,9 @@ import numpy as np  # noqa: E402
 # isort: on
 
 PHOTOS = Path.home() / ".cache" / "course_lib" / "photos"
+# the same Debian photos at a longer side of 1024 px (recipe key ``large_photos``): super-resolution learns from
+# textures at two scales, 512 and 1024, the scale jitter of the field
+PHOTOS_LARGE = Path.home() / ".cache" / "course_lib" / "photos1024"
 # steps, peak lr (cosine), batch, HR patch, degraded versions per photo; 'loss' overrides the registry's,
 # 'pretrain_steps' trains clear -> clear first (its own cosine schedule), 'eval_every' sets the curve's spacing,
 # 'init' starts from another method's course weights, 'teacher' distils from another method's course weights,
@@ -57,25 +62,27 @@ PHOTOS = Path.home() / ".cache" / "course_lib" / "photos"
 RECIPES = {
     "espcn": dict(steps=2000, lr=1e-3, batch=16, patch=64, per_photo=8),
     # 2,500 steps (2026-11-27): 34.89 dB held-out, Set5 36.34; the curve of 2026-12-06 still rose at 4,000 (35.35)
-    "edsr": dict(steps=10000, lr=5e-4, batch=8, patch=64, per_photo=8, store="float16"),
-    # the official lr 1e-4 (at 3e-4 Zero-DCE++ reached 12.44 dB, Zero-DCE 14.68); the paper's colour weight
-    # 0.5, not the code's 5: at 5 the networks learn from 64-px crops (whose colours rarely average to grey) to
-    # push every photo to grey, and cast blue on warm real photos (DICM blue/red 0.65 against the input's 0.43).
-    # At 0.5 the exposure term wins with time: over 1,000 steps the held-out output overshot the ground truth's
-    # brightness by 0.09 and fell to 11.6 dB (curve: docs/zero_dce_colour_weight.json); 400 steps end at the top.
-    # Zero-DCE++ keeps the code's colour weight: at 0.5 it stayed tinted on DICM (blue/red +34 % over the input
-    # after 600 steps, +24 % after 400 but darker than the official weights; 1,000 steps overshoot brightness)
-    # and lost 0.2 dB held-out; the shipped weights (+43 %) are these settings' (docs/results.md)
-    # Tried 2026-12-06 (docs/zero_dce_tries.json): 120-px photos, so that a 64-px crop holds half a scene as the
-    # official whole images do: a stronger tint (+51 %) and 15.27 dB; the crop's share of the scene is not the cause
+    # 10,000 steps on the 512-px photos: flat at 35.51 dB held-out, Set5 36.87 (below FSRCNN's 37.00)
+    "edsr": dict(steps=20000, lr=5e-4, batch=8, patch=64, per_photo=8, store="float16", large_photos=True,
+                 max_side=1024),
+    # Zero-DCE trains on dark photos made as real short exposures (``low_light: short exposure``: linear light
+    # times 0.02-0.2, no gamma): the per-channel gamma of the literature's synthesis exaggerates every colour cast
+    # of the crops, and the grey-world term L_col then teaches the networks to add blue to warm photos (DICM
+    # blue/red over the input's: Zero-DCE +12 % with it, +4 % without; Zero-DCE++ +43 % / +33 %;
+    # docs/zero_dce_tries.json). Zero-DCE++ keeps the gamma synthesis, the code's colour weight 5 and E 0.6: tried
+    # 2026-12-06 on short exposures, it lost 0.8 dB held-out (15.16) for its 10 points of tint; its tint stays
+    # +29-33 % at colour weight 2 or 5 and E 0.5 or 0.6, and flips to -30 % (11.98 dB held-out) at weight 0; at
+    # E 0.5 it is darker than the official weights on DICM. The official lr 1e-4 (at 3e-4: 12.44 dB).
     "zero_dce_pp": dict(steps=1000, lr=1e-4, batch=8, patch=64, per_photo=8, grad_clip=0.1),
-    # E of Eq. (5) below 0.6 (tried 2026-12-06, docs/zero_dce_tries.json): at 0.41 (the training photos'
-    # mean) the output stays 0.2 too dark; at 0.5 the curve is flat at 15.52 dB / SSIM 0.3349 but casts blue on DICM
-    "zero_dce": dict(steps=400, lr=1e-4, batch=8, patch=64, per_photo=8, grad_clip=0.1, colour_weight=0.5,
-                     eval_every=100),
+    # Zero-DCE: the paper's colour weight 0.5 (the code's 5 pushes every 64-px crop to grey); E 0.5 and lr 5e-5,
+    # flat from 350 steps (tried 2026-12-06: E 0.6 ends 0.01 brighter than the ground truth with SSIM 0.318; at
+    # lr 1e-4 and E 0.5 SSIM falls to 0.328 by 600 steps; E 0.6 with Zero-DCE++'s TV weight 1600: SSIM 0.3361)
+    "zero_dce": dict(steps=600, lr=5e-5, batch=8, patch=64, per_photo=8, grad_clip=0.1, colour_weight=0.5,
+                     exposure_level=0.5, low_light="short exposure", eval_every=50),
     # the 0.25 student is held back by its steps, not its width: 800 CSD steps kept 51 % of the teacher's
     # gain, 4,000 kept 72 %, 8,000 keep 80 % (README); CSD's VGG term makes each step ~40x a plain student step
-    "csd": dict(steps=8000, lr=1e-3, batch=8, patch=48, per_photo=8, init="edsr", compare="student_alone"),
+    "csd": dict(steps=8000, lr=1e-3, batch=8, patch=48, per_photo=8, init="edsr", compare="student_alone",
+                large_photos=True, max_side=1024),
     # the paper's tanh head rebuilds every detail through a 4x bottleneck: it first learns to reproduce clear
     # photos (1,000 steps: 16.7 dB held-out, a blur; 4,000: 18.6 dB, still below the prior's 22.1 / 18.7).
     # Tried 2026-12-06 (docs/aecrnet_tanh_curve.json): after 2,000 clear -> clear steps it rebuilt clear photos at
@@ -131,6 +138,19 @@ def training_photos(extra: Path | None, max_side: int = 512):
     return photos, names
 
 
+def large_photos():
+    """The Debian photos at 1024 px (:data:`PHOTOS_LARGE`), and their line for the manifest."""
+    from course_lib.data import load_image
+
+    files = sorted(PHOTOS_LARGE.glob("*.png"))
+    if not files:
+        raise FileNotFoundError(
+            f"no photos in {PHOTOS_LARGE}; run python data_scripts/get_photos.py --out {PHOTOS_LARGE} --max-side 1024"
+        )
+    home = str(Path.home())
+    return [load_image(f) for f in files], f"{len(files)} photos from {str(PHOTOS_LARGE).replace(home, '~')}"
+
+
 def shrink(img, max_side):
     """``img`` with its longer side at most ``max_side`` (PIL bicubic with antialiasing)."""
     from PIL import Image
@@ -160,6 +180,12 @@ def make_data(spec, photos, recipe, seed=0, identity=False):
     degrade_fn, lq_only = synthetic_degradation(spec)
     if recipe.get("haze") == "camera":  # denser, patchier haze with sensor noise and JPEG (real photos')
         from course_lib.data.degrade import camera_haze as degrade_fn
+    if recipe.get("low_light") == "short exposure":  # dark photos as real short exposures: no gamma
+        from functools import partial
+
+        from course_lib.data.degrade import random_exposure, random_short_exposure
+
+        degrade_fn = partial(random_exposure, dark=random_short_exposure)
     if identity:
         degrade_fn = lambda img, rng: img  # noqa: E731
     images = [modcrop(shrink(p, recipe.get("max_side", 512)), spec.scale) for p in photos]
@@ -181,6 +207,7 @@ def loss_for(method, recipe, spec, out: Path):
         from course_lib.losses import zero_reference as zr
 
         tv = zr.TV_WEIGHT_ZERO_DCE_PP if method == "zero_dce_pp" else zr.TV_WEIGHT_ZERO_DCE
+        tv = recipe.get("tv_weight", tv)
         level = recipe.get("exposure_level", zr.EXPOSURE_LEVEL)
         name = f"zero-reference: {tv:g} L_tvA + L_spa + {recipe['colour_weight']:g} L_col + 10 L_exp (E {level:g})"
         return zr.make_loss_fn(tv, colour_weight=recipe["colour_weight"], exposure_level=level), name
@@ -423,10 +450,14 @@ def _main(argv=None) -> int:
         raise ValueError(f"--out {out} is a file; give a folder")
     if args.photos is not None and not args.photos.is_dir():
         raise FileNotFoundError(f"--photos {args.photos}: no such folder; give a folder of .png/.jpg photos")
-    photos, photo_names = training_photos(args.photos)
+    base_photos, base_names = training_photos(args.photos)
     out.mkdir(parents=True, exist_ok=True)
     for method in args.methods:
         print(f"== {method}: {RECIPES[method]}", flush=True)
+        photos, photo_names = base_photos, list(base_names)
+        if RECIPES[method].get("large_photos"):
+            large, name = large_photos()
+            photos, photo_names = photos + large, photo_names + [name]
         net, history, seconds, recipe, loss_name, pretrain_seconds = train_one(method, photos, args.runs, out, args.steps)
         entry = {
             "file": f"{method}.ckpt",

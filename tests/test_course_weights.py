@@ -129,17 +129,20 @@ def test_zero_dce_course_weights_against_the_official_weights(method, scale):
     assert abs(ours["brightness_error"]) < abs(official["brightness_error"])
 
 
+PP_SSIM = pytest.mark.xfail(strict=True, reason="measured 2026-12-06: the shipped Zero-DCE++ 0.333 against the "
+                            "official 0.341; its tries in docs/zero_dce_tries.json")
+
+
 @pytest.mark.skipif(
-    not (OFFICIAL / "zero_dce_official" / "Epoch99.pth").is_file(),
+    not (OFFICIAL / "zero_dce_pp_official" / "Epoch99.pth").is_file(),
     reason=f"the official Zero-DCE weights (CC BY-NC, not shippable) are not at {OFFICIAL}",
 )
-@pytest.mark.xfail(strict=True, reason="measured 0.320 against the official 0.335: the brighter course output keeps "
-                   "more of the amplified noise (docs/results.md); the mark goes when the weights improve")
-def test_zero_dce_course_weights_reach_the_official_ssim():
+@pytest.mark.parametrize("method, scale", [("zero_dce", 1), pytest.param("zero_dce_pp", 12, marks=PP_SSIM)])
+def test_zero_dce_course_weights_reach_the_official_ssim(method, scale):
     from course_lib.models.zero_dce import load_official
 
-    official = quality.score("zero_dce", load_official(OFFICIAL / "zero_dce_official" / "Epoch99.pth"))["low light"]
-    assert quality.score("zero_dce", weights.load("zero_dce"))["low light"]["ssim"] >= official["ssim"]
+    official = quality.score(method, load_official(OFFICIAL / f"{method}_official" / "Epoch99.pth", scale_factor=scale))
+    assert quality.score(method, weights.load(method))["low light"]["ssim"] >= official["low light"]["ssim"]
 
 
 def test_dehazing_weights_against_the_dark_channel_prior():

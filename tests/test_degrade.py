@@ -57,6 +57,34 @@ def test_low_light_noise_variance_follows_shot_plus_read():
     assert noisy.std() == pytest.approx(expected_std, rel=0.1)
 
 
+def _linear_channel_means(img):
+    lin = np.where(img <= 0.04045, img / 12.92, ((img + 0.055) / 1.055) ** 2.4)
+    return lin.reshape(-1, 3).mean(axis=0)
+
+
+def test_short_exposure_scales_linear_light_and_keeps_the_colour_ratios():
+    warm = np.empty((128, 128, 3), np.float32)
+    warm[:] = (0.9, 0.6, 0.45)  # a warm sRGB colour: linear blue / red = 0.22
+    before = _linear_channel_means(warm)
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        after = _linear_channel_means(degrade.random_short_exposure(warm, rng).astype(np.float64))
+        scale = after / before
+        assert 0.015 < scale.mean() < 0.21  # exposure 0.02-0.2, give or take noise and 8-bit rounding
+        assert after[2] / after[0] == pytest.approx(before[2] / before[0], rel=0.1)
+    # the per-channel gamma of random_low_light makes the same colour warmer still (the blue cast's cause)
+    gamma = _linear_channel_means(degrade.low_light(warm, 0.25, 2.5, 0, 0).astype(np.float64))
+    assert gamma[2] / gamma[0] < 0.5 * before[2] / before[0]
+
+
+def test_random_exposure_takes_the_dark_model_it_is_given():
+    img = _img(3)
+    seen = []
+    dark = lambda x, rng: seen.append(1) or np.zeros_like(x)  # noqa: E731
+    outs = [degrade.random_exposure(img, np.random.default_rng(s), dark=dark) for s in range(40)]
+    assert 20 < len(seen) < 40 and sum(o.max() == 0 for o in outs) == len(seen)
+
+
 def test_exposure_bracket_formula_and_srgb_round_trip():
     lin = degrade.expand_highlights(degrade.srgb_to_linear(_img(2)))
     low, mid, high = degrade.exposure_bracket(lin, (-2, 0, 2))

@@ -25,7 +25,7 @@ inside ``mindspore.dataset`` pipelines. Parameter ranges and their sources (see 
 from __future__ import annotations
 
 import math
-from typing import Optional, Sequence, Tuple
+from typing import Callable, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -257,12 +257,31 @@ def random_low_light(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     )
 
 
-def random_exposure(img: np.ndarray, rng: np.random.Generator, over: float = 0.25) -> np.ndarray:
+def _random_noise_levels(rng: np.random.Generator) -> Tuple[float, float]:
+    """Shot and read noise variances: log shot uniform in [log 1e-4, log 0.012], read from Brooks et al.'s fit."""
+    log_shot = rng.uniform(math.log(1e-4), math.log(0.012))
+    log_read = rng.normal(2.18 * log_shot + 1.20, 0.26)
+    return math.exp(log_shot), math.exp(log_read)
+
+
+def random_short_exposure(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A real short exposure: linear light times 0.02-0.2 (log-uniform) with :func:`random_low_light`'s noise,
+    and no gamma. Fewer photons keep the scene's colour ratios, where the per-channel gamma of
+    :func:`random_low_light` exaggerates every colour cast (a warm crop comes out warmer still)."""
+    shot, read = _random_noise_levels(rng)
+    exposure = math.exp(rng.uniform(math.log(0.02), math.log(0.2)))
+    return low_light(img, exposure=exposure, gamma=1.0, shot_noise=shot, read_noise=read, rng=rng)
+
+
+def random_exposure(
+    img: np.ndarray, rng: np.random.Generator, over: float = 0.25, dark: Optional[Callable] = None
+) -> np.ndarray:
     """Zero-DCE's training data in the spirit of SICE's multi-exposure sequences: usually a dark, noisy photo
-    (:func:`random_low_light`), with probability ``over`` an over-exposed one (linear light times 1.5-3,
-    clipped, 8 bit). Without bright examples a zero-reference network only ever learns to brighten."""
+    (``dark(img, rng)``, default :func:`random_low_light`), with probability ``over`` an over-exposed one
+    (linear light times 1.5-3, clipped, 8 bit). Without bright examples a zero-reference network only ever
+    learns to brighten."""
     if rng.uniform() >= over:
-        return random_low_light(img, rng)
+        return (dark or random_low_light)(img, rng)
     linear = srgb_to_linear(check_rgb(img, "img")) * float(rng.uniform(1.5, 3.0))
     return quantize8(linear_to_srgb(np.clip(linear, 0.0, 1.0)))
 
