@@ -57,6 +57,22 @@ def benchmark(folder: Path) -> dict:
     return rows
 
 
+def parameter_counts() -> dict:
+    """``{row: parameters the network uses}``: at its width for the slimmable ones (the 0.25 student's slice)."""
+    import numpy as np
+
+    from course_lib.models import get_method
+
+    counts = {"bicubic": 0}
+    for label, method, kwargs in NETWORKS:
+        net = get_method(method).build()
+        if hasattr(net, "count_active_params"):
+            counts[label] = net.count_active_params(kwargs.get("width_mult", 1.0))
+        else:
+            counts[label] = int(sum(np.prod(p.shape) for p in net.trainable_params()))
+    return counts
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "reference_data")
@@ -67,11 +83,11 @@ def main(argv=None) -> int:
     except FileNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    names = list(next(iter(rows.values())))
-    print(f"| x{SCALE}, Y, {SCALE} px shaved | " + " | ".join(f"{n} (dB)" for n in names) + " |")
-    print("|---|" + "---|" * len(names))
+    names, counts = list(next(iter(rows.values()))), parameter_counts()
+    print(f"| x{SCALE}, Y, {SCALE} px shaved | parameters | " + " | ".join(f"{n} (dB)" for n in names) + " |")
+    print("|---|---|" + "---|" * len(names))
     for label, by_set in rows.items():
-        print(f"| {label} | " + " | ".join(f"{by_set[n]:.2f}" for n in names) + " |")
+        print(f"| {label} | {counts[label]:,} | " + " | ".join(f"{by_set[n]:.2f}" for n in names) + " |")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1) + "\n")
     return 0
