@@ -71,7 +71,8 @@ RECIPES = {
     # blue/red over the input's: Zero-DCE +12 % with it, +4 % without; Zero-DCE++ +43 % / +33 %;
     # docs/zero_dce_tries.json). Zero-DCE++ keeps the gamma synthesis, the code's colour weight 5 and E 0.6: tried
     # 2026-12-06 on short exposures, it lost 0.8 dB held-out (15.16) for its 10 points of tint; its tint stays
-    # +29-33 % at colour weight 2 or 5 and E 0.5 or 0.6, and flips to -30 % (11.98 dB held-out) at weight 0; at
+    # +29-33 % at colour weight 2 or 5 and E 0.5 or 0.6, flips to -30 % (11.98 dB held-out) at weight 0, and at
+    # 0.5 overshoots the ground truth's brightness by step 500 (14.64 dB); at
     # E 0.5 it is darker than the official weights on DICM. The official lr 1e-4 (at 3e-4: 12.44 dB).
     "zero_dce_pp": dict(steps=1000, lr=1e-4, batch=8, patch=64, per_photo=8, grad_clip=0.1),
     # Zero-DCE: the paper's colour weight 0.5 (the code's 5 pushes every 64-px crop to grey); E 0.5 and lr 5e-5,
@@ -209,8 +210,13 @@ def loss_for(method, recipe, spec, out: Path):
         tv = zr.TV_WEIGHT_ZERO_DCE_PP if method == "zero_dce_pp" else zr.TV_WEIGHT_ZERO_DCE
         tv = recipe.get("tv_weight", tv)
         level = recipe.get("exposure_level", zr.EXPOSURE_LEVEL)
+        reference = recipe.get("colour_reference", "grey")
         name = f"zero-reference: {tv:g} L_tvA + L_spa + {recipe['colour_weight']:g} L_col + 10 L_exp (E {level:g})"
-        return zr.make_loss_fn(tv, colour_weight=recipe["colour_weight"], exposure_level=level), name
+        if reference != "grey":
+            name += f"; L_col against the {reference}'s colour balance"
+        loss = zr.make_loss_fn(tv, colour_weight=recipe["colour_weight"], exposure_level=level,
+                               colour_reference=reference)  # fmt: skip
+        return loss, name
     if recipe.get("loss") == "l1":
         from course_lib.losses.dehaze import aecr_loss_fn
 

@@ -363,3 +363,26 @@ def test_the_loss_functions_exposure_level_is_eq_5s_e():
     at_06, at_041 = zr.zero_dce_loss(*t), zr.zero_dce_loss(*t, exposure_level=0.41)
     expected = 10 * (np_exp(enhanced.astype(np.float64), 0.41) - np_exp(enhanced.astype(np.float64), 0.6))
     np.testing.assert_allclose(float(at_041) - float(at_06), expected, atol=1e-4)  # float32 totals
+
+
+def _np_colour_against_input(enhanced, low):
+    # L_col with the input's channel offsets, scaled by the brightness gain, as the reference instead of grey
+    m, m_in = enhanced.mean(axis=(2, 3)), low.mean(axis=(2, 3))
+    gain = m.mean(axis=1, keepdims=True) / m_in.mean(axis=1, keepdims=True)
+    d = m - gain * (m_in - m_in.mean(axis=1, keepdims=True))
+    k = (d[:, 0] - d[:, 1]) ** 4 + (d[:, 0] - d[:, 2]) ** 4 + (d[:, 2] - d[:, 1]) ** 4
+    return np.sqrt(k).mean()
+
+
+def test_colour_term_against_the_input_keeps_a_warm_photo_warm():
+    rng = np.random.default_rng(7)
+    low = (rng.random((2, 3, 16, 16)) * np.array([0.3, 0.2, 0.1])[None, :, None, None]).astype(np.float32)
+    brighter = np.clip(low * 3.0, 0, 1).astype(np.float32)  # the same colour balance, three times brighter
+    other = rng.random((2, 3, 16, 16)).astype(np.float32)
+    t = ms.Tensor
+    assert float(zr.color_constancy_loss(t(brighter), t(low))) < 1e-8  # the input's balance kept: no penalty
+    assert float(zr.color_constancy_loss(t(brighter))) > 1e-3  # the paper's grey world penalises the warmth
+    np.testing.assert_allclose(float(zr.color_constancy_loss(t(other), t(low))),
+                               _np_colour_against_input(other.astype(np.float64), low.astype(np.float64)), rtol=1e-4)
+    with pytest.raises(ValueError, match="colour_reference"):
+        zr.make_loss_fn(colour_reference="white")

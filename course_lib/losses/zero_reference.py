@@ -85,9 +85,18 @@ def exposure_loss(enhanced, level: float = EXPOSURE_LEVEL, patch: int = 16):
     return ((y - level) ** 2).mean()
 
 
-def color_constancy_loss(enhanced):
-    """L_col, Eq. (6) as in the code: enhanced (N, 3, H, W) -> scalar (mean over the batch)."""
+def color_constancy_loss(enhanced, low=None):
+    """L_col, Eq. (6) as in the code: enhanced (N, 3, H, W) -> scalar (mean over the batch).
+
+    ``low`` (N, 3, H, W), a course option, not the paper's: measure the output's channel-mean differences
+    against the input's, scaled to the output's brightness, instead of against grey (0). The term then asks
+    to keep the input's colour balance: a warm night photo stays warm instead of turning blue.
+    """
     m = enhanced.mean(axis=(2, 3))  # (N, 3)
+    if low is not None:
+        m_in = low.mean(axis=(2, 3))
+        gain = ops.stop_gradient(m.mean(axis=1, keep_dims=True) / ops.maximum(m_in.mean(axis=1, keep_dims=True), 1e-6))
+        m = m - gain * (m_in - m_in.mean(axis=1, keep_dims=True))  # the input's offsets from its grey, scaled
     m_r, m_g, m_b = m[:, 0], m[:, 1], m[:, 2]
     d_rg, d_rb, d_gb = (m_r - m_g) ** 2, (m_r - m_b) ** 2, (m_b - m_g) ** 2
     # sqrt's gradient is infinite at 0 (equal channel means, e.g. a black or saturated crop): the floor
@@ -104,23 +113,30 @@ def illumination_smoothness_loss(curve_maps):
 
 
 def zero_reference_terms(enhanced, curve_maps, low, tv_weight: float = TV_WEIGHT_ZERO_DCE,
-                         colour_weight: float = COLOUR_WEIGHT_CODE, exposure_level: float = EXPOSURE_LEVEL):  # fmt: skip
+                         colour_weight: float = COLOUR_WEIGHT_CODE, exposure_level: float = EXPOSURE_LEVEL,
+                         colour_reference: str = "grey"):  # fmt: skip
     """The four weighted terms (tv_weight L_tvA, L_spa, colour_weight L_col, 10 L_exp), in that order.
 
-    enhanced, low: (N, 3, H, W) in [0, 1]; curve_maps: (N, 3k, H, W), the net's r; exposure_level: E of Eq. (5).
+    enhanced, low: (N, 3, H, W) in [0, 1]; curve_maps: (N, 3k, H, W), the net's r; exposure_level: E of Eq. (5);
+    colour_reference: 'grey' (the paper's grey world) or 'input' (keep the input's balance, see
+    :func:`color_constancy_loss`).
     """
+    if colour_reference not in ("grey", "input"):
+        raise ValueError(f"colour_reference must be 'grey' or 'input', got {colour_reference!r}")
     return (
         tv_weight * illumination_smoothness_loss(curve_maps),
         spatial_consistency_loss(enhanced, low),
-        colour_weight * color_constancy_loss(enhanced),
+        colour_weight * color_constancy_loss(enhanced, low if colour_reference == "input" else None),
         10 * exposure_loss(enhanced, exposure_level),
     )
 
 
 def zero_dce_loss(enhanced, curve_maps, low, tv_weight: float = TV_WEIGHT_ZERO_DCE,
-                  colour_weight: float = COLOUR_WEIGHT_CODE, exposure_level: float = EXPOSURE_LEVEL):  # fmt: skip
+                  colour_weight: float = COLOUR_WEIGHT_CODE, exposure_level: float = EXPOSURE_LEVEL,
+                  colour_reference: str = "grey"):  # fmt: skip
     """Total zero-reference loss, Eq. (9) with the code's weights (``colour_weight`` 5, E 0.6) -> scalar."""
-    tv, spa, col, exp = zero_reference_terms(enhanced, curve_maps, low, tv_weight, colour_weight, exposure_level)
+    tv, spa, col, exp = zero_reference_terms(enhanced, curve_maps, low, tv_weight, colour_weight, exposure_level,
+                                             colour_reference)  # fmt: skip
     return tv + spa + col + exp
 
 
@@ -139,21 +155,24 @@ class ZeroReferenceLoss(nn.Cell):
 
 
 def make_loss_fn(tv_weight: float = TV_WEIGHT_ZERO_DCE, colour_weight: float = COLOUR_WEIGHT_CODE,
-                 exposure_level: float = EXPOSURE_LEVEL):  # fmt: skip
+                 exposure_level: float = EXPOSURE_LEVEL, colour_reference: str = "grey"):  # fmt: skip
     """A ``loss_fn(net, batch)`` for ``course_lib.train.fit``: batch = (low,), low (N, 3, H, W).
 
     net(low) must return the enhanced image first and the curve maps last, as ZeroDCE and ZeroDCEPP do.
     ``colour_weight``: 5 in the official code, 0.5 in the paper; the course weights use 0.5, because at 5 a
     network trained on small crops (whose colours rarely average to grey) learns to push every photo towards
     grey and casts blue on warm real photos (docs/results.md). ``exposure_level``: E of Eq. (5), the
-    brightness every 16x16 patch is pulled towards (0.6 in the paper and code).
+    brightness every 16x16 patch is pulled towards (0.6 in the paper and code). ``colour_reference``: 'grey'
+    (the paper) or 'input' (:func:`color_constancy_loss` against the input's own colour balance).
     """
     tv_weight, colour_weight, exposure_level = float(tv_weight), float(colour_weight), float(exposure_level)
+    if colour_reference not in ("grey", "input"):
+        raise ValueError(f"colour_reference must be 'grey' or 'input', got {colour_reference!r}")
 
     def loss_fn(net, batch):
         low = batch[0]
         out = net(low)
-        return zero_dce_loss(out[0], out[-1], low, tv_weight, colour_weight, exposure_level)
+        return zero_dce_loss(out[0], out[-1], low, tv_weight, colour_weight, exposure_level, colour_reference)
 
     return loss_fn
 
