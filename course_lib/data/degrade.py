@@ -242,26 +242,19 @@ def low_light(
     return quantize8(linear_to_srgb(y))
 
 
-def random_low_light(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """:func:`low_light` with parameters drawn from the literature ranges (exposure 0.1-0.5, gamma 1.5-3,
-    log shot uniform in [log 1e-4, log 0.012], read noise from Brooks et al.'s fit)."""
-    log_shot = rng.uniform(math.log(1e-4), math.log(0.012))
-    log_read = rng.normal(2.18 * log_shot + 1.20, 0.26)
-    return low_light(
-        img,
-        exposure=float(rng.uniform(0.1, 0.5)),
-        gamma=float(rng.uniform(1.5, 3.0)),
-        shot_noise=math.exp(log_shot),
-        read_noise=math.exp(log_read),
-        rng=rng,
-    )
-
-
 def _random_noise_levels(rng: np.random.Generator) -> Tuple[float, float]:
     """Shot and read noise variances: log shot uniform in [log 1e-4, log 0.012], read from Brooks et al.'s fit."""
     log_shot = rng.uniform(math.log(1e-4), math.log(0.012))
     log_read = rng.normal(2.18 * log_shot + 1.20, 0.26)
     return math.exp(log_shot), math.exp(log_read)
+
+
+def random_low_light(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """:func:`low_light` with parameters drawn from the literature ranges (exposure 0.1-0.5, gamma 1.5-3,
+    log shot uniform in [log 1e-4, log 0.012], read noise from Brooks et al.'s fit)."""
+    shot, read = _random_noise_levels(rng)
+    exposure, gamma = float(rng.uniform(0.1, 0.5)), float(rng.uniform(1.5, 3.0))
+    return low_light(img, exposure=exposure, gamma=gamma, shot_noise=shot, read_noise=read, rng=rng)
 
 
 def random_short_exposure(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -112,6 +112,11 @@ def illumination_smoothness_loss(curve_maps):
     return 2 * (h_tv / ((h - 1) * w) + w_tv / (h * (w - 1))) / n
 
 
+def _check_colour_reference(colour_reference: str) -> None:
+    if colour_reference not in ("grey", "input"):
+        raise ValueError(f"colour_reference must be 'grey' or 'input', got {colour_reference!r}")
+
+
 def zero_reference_terms(enhanced, curve_maps, low, tv_weight: float = TV_WEIGHT_ZERO_DCE,
                          colour_weight: float = COLOUR_WEIGHT_CODE, exposure_level: float = EXPOSURE_LEVEL,
                          colour_reference: str = "grey"):  # fmt: skip
@@ -121,8 +126,7 @@ def zero_reference_terms(enhanced, curve_maps, low, tv_weight: float = TV_WEIGHT
     colour_reference: 'grey' (the paper's grey world) or 'input' (keep the input's balance, see
     :func:`color_constancy_loss`).
     """
-    if colour_reference not in ("grey", "input"):
-        raise ValueError(f"colour_reference must be 'grey' or 'input', got {colour_reference!r}")
+    _check_colour_reference(colour_reference)
     return (
         tv_weight * illumination_smoothness_loss(curve_maps),
         spatial_consistency_loss(enhanced, low),
@@ -166,8 +170,7 @@ def make_loss_fn(tv_weight: float = TV_WEIGHT_ZERO_DCE, colour_weight: float = C
     (the paper) or 'input' (:func:`color_constancy_loss` against the input's own colour balance).
     """
     tv_weight, colour_weight, exposure_level = float(tv_weight), float(colour_weight), float(exposure_level)
-    if colour_reference not in ("grey", "input"):
-        raise ValueError(f"colour_reference must be 'grey' or 'input', got {colour_reference!r}")
+    _check_colour_reference(colour_reference)
 
     def loss_fn(net, batch):
         low = batch[0]
