@@ -2,6 +2,7 @@
 
     python benchmarks/learning_curves.py [--manifest FILE ...] [--out docs/learning_curves.png]
     python benchmarks/learning_curves.py --table     # also print each method's steps and training time (README)
+    python benchmarks/learning_curves.py --tries docs/aecrnet_tanh_curve.json ...   # also tries not shipped
 
 Reads the ``learning_curve`` of each entry of the manifests (default: the shipped one,
 ``course_lib/weights/manifest.json``; the recipe's output folder has its own, ``runs/course-weights/
@@ -9,6 +10,10 @@ manifest.json``; a later file's entry replaces an earlier one's) and draws, per 
 score every few hundred steps against the wall-clock hours spent training (the manifest names the machine), with the best classical baseline as a
 dashed line. The score: PSNR (dB) on the method's first test set, PSNR-mu for HDR. Entries trained before
 the recipe recorded curves have no curve and are listed as such.
+
+``--tries`` adds the curves of tries that were stopped and not shipped (``docs/*_curve.json``: a ``method``, a
+``learning_curve`` of held-out scores by step, ``baselines`` as ``{name: {"test set/metric": value}}``); they
+recorded steps, not wall time, so their panels count steps and are titled "try, not shipped".
 """
 
 from __future__ import annotations
@@ -32,11 +37,22 @@ def panel_data(entry: dict):
     curve = entry.get("learning_curve") or []
     keys = [k for k in (curve[0] if curve else {}) if primary(k)]
     steps = [p["step"] for p in curve]
-    hours = [p["seconds"] / 3600 for p in curve]
+    hours = [p["seconds"] / 3600 if "seconds" in p else None for p in curve]
     values = {k: [p[k] for p in curve] for k in keys}
-    base = {name: {f"{s}/{m}": v for s, d in sets.items() for m, v in d.items()}
-            for name, sets in entry.get("baselines", {}).items()}  # fmt: skip
+    base = {}
+    for name, sets in entry.get("baselines", {}).items():  # {set: {metric: v}} or, in tries, {"set/metric": v}
+        base[name] = {f"{s}/{m}": v for s, d in sets.items() for m, v in d.items()} if all(
+            isinstance(d, dict) for d in sets.values()) else dict(sets)  # fmt: skip
     return keys, steps, hours, values, base
+
+
+def read_try(path: Path) -> tuple[str, dict]:
+    """``(panel name, entry)`` of one stopped try (``docs/*_curve.json``), drawn against its steps."""
+    data = json.loads(path.read_text())
+    if not data.get("learning_curve") or "method" not in data:
+        raise ValueError(f"{path}: a try needs 'method' and 'learning_curve'")
+    last = data["learning_curve"][-1]["step"]
+    return f"{data['method']} (try, not shipped, {last} steps)", {**data, "steps": last}
 
 
 def draw(entries: dict, out: Path) -> list:
@@ -58,9 +74,10 @@ def draw(entries: dict, out: Path) -> list:
     for ax in axes.flat[len(with_curve) :]:
         ax.axis("off")
     for ax, (method, entry) in zip(axes.flat, sorted(with_curve.items())):
-        keys, _, hours, values, base = panel_data(entry)
+        keys, steps, hours, values, base = panel_data(entry)
+        by_steps = None in hours  # a try: steps only
         for key in keys:
-            line = ax.plot(hours, values[key], marker=".", label=key.split("/")[0])[0]
+            line = ax.plot(steps if by_steps else hours, values[key], marker=".", label=key.split("/")[0])[0]
             bkey = key if any(key in v for v in base.values()) else key.split("/", 1)[-1]  # 'width 1/x2/psnr'
             best = max(
                 ((v[bkey], name) for name, v in base.items() if bkey in v and name != "input"), default=None
@@ -76,7 +93,7 @@ def draw(entries: dict, out: Path) -> list:
             ),
             fontsize=9,
         )
-        ax.set_xlabel("training time (hours, wall clock)")
+        ax.set_xlabel("training steps" if by_steps else "training time (hours, wall clock)")
         ax.set_ylabel("held-out PSNR-mu (dB)" if any("psnr_mu" in k for k in keys) else "held-out PSNR (dB)")
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
@@ -143,6 +160,8 @@ def main(argv=None) -> int:
     parser.add_argument("--manifest", type=Path, nargs="+",
                         default=[REPO / "course_lib" / "weights" / "manifest.json"])  # fmt: skip
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "learning_curves.png")
+    parser.add_argument("--tries", type=Path, nargs="*", default=[],
+                        help="also draw stopped tries (docs/*_curve.json), titled as not shipped")  # fmt: skip
     parser.add_argument(
         "--table", action="store_true", help="print the steps and training time of each method"
     )
@@ -154,7 +173,8 @@ def main(argv=None) -> int:
     try:
         for path in args.manifest:
             entries.update(json.loads(path.read_text()))
-        missing = draw(entries, args.out)
+        tries = dict(read_try(path) for path in args.tries)
+        missing = draw({**entries, **tries}, args.out)
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -69,3 +69,22 @@ def test_the_recipe_flattens_the_slimmable_networks_scores_for_its_curve(tmp_pat
              "learning_curve": [{"step": 250, "seconds": 100.0, **recipe.flat_scores(nested)},
                                 {"step": 500, "seconds": 200.0, **recipe.flat_scores(nested)}]}  # fmt: skip
     assert lc.draw({"edsr": entry}, tmp_path / "sr.png") == []
+
+
+def test_a_stopped_try_is_drawn_against_its_steps_and_titled_as_not_shipped(tmp_path):
+    try_file = tmp_path / "net_tanh_curve.json"
+    try_file.write_text(json.dumps({
+        "method": "net_c", "baselines": {"prior": {"haze/psnr": 22.1}},
+        "learning_curve": [{"step": 250, "haze/psnr": 17.4, "haze/ssim": 0.6},
+                           {"step": 500, "haze/psnr": 16.9, "haze/ssim": 0.6}]}))  # fmt: skip
+    name, entry = lc.read_try(try_file)
+    assert name == "net_c (try, not shipped, 500 steps)" and entry["steps"] == 500
+    keys, steps, hours, values, base = lc.panel_data(entry)
+    assert keys == ["haze/psnr"] and steps == [250, 500] and hours == [None, None]
+    assert base == {"prior": {"haze/psnr": 22.1}}
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps(ENTRIES))
+    out = tmp_path / "curves.png"
+    assert lc.main(["--manifest", str(manifest), "--out", str(out), "--tries", str(try_file)]) == 0
+    try_file.write_text(json.dumps({"learning_curve": []}))
+    assert lc.main(["--manifest", str(manifest), "--out", str(out), "--tries", str(try_file)]) == 2
