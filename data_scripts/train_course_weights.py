@@ -58,6 +58,7 @@ PHOTOS_LARGE = Path.home() / ".cache" / "course_lib" / "photos1024"
 # 'compare': 'student_alone' trains the same student without its teacher (same init, steps and batches),
 # 'colour_weight' / 'exposure_level' set Zero-DCE's loss weights (course_lib.losses.zero_reference),
 # 'haze': 'camera' trains dehazers on course_lib.data.degrade.camera_haze (noise, JPEG, denser clouds),
+# 'ema': the decay of a moving average of the weights (fit's ``ema``): the curve scores it and it is shipped,
 # 'store': 'float16' halves the file (the scores are measured on the stored weights, read back as float32).
 RECIPES = {
     "espcn": dict(steps=2000, lr=1e-3, batch=16, patch=64, per_photo=8),
@@ -289,7 +290,7 @@ def train_one(method, photos, run_root, out, steps=None):
     history = fit(net, loss_fn, make_data(spec, photos, recipe), steps=recipe["steps"], lr=recipe["lr"],
                   batch_size=recipe["batch"], grad_clip=recipe.get("grad_clip"), ckpt_dir=run_root / method,
                   ckpt_every=250, resume=True, progress=True, eval_every=recipe.get("eval_every", EVAL_EVERY),
-                  eval_fn=lambda n: flat_scores(scores_of(method, n)))  # fmt: skip
+                  eval_fn=lambda n: flat_scores(scores_of(method, n)), ema=recipe.get("ema"))  # fmt: skip
     seconds = time.perf_counter() - t0
     ms.set_context(mode=ms.PYNATIVE_MODE)
     return net, history, seconds, recipe, loss_name, pretrain_seconds
@@ -317,7 +318,7 @@ def student_alone(method, photos, run_root, out, recipe):
     loss_fn = width_l1_loss_fn(width) if width else spec.loss_fn_factory()
     fit(net, loss_fn, make_data(spec, photos, recipe), steps=recipe["steps"], lr=recipe["lr"],
         batch_size=recipe["batch"], grad_clip=recipe.get("grad_clip"), ckpt_dir=run_root / f"{method}_student_alone",
-        ckpt_every=250, resume=True, progress=True)  # fmt: skip
+        ckpt_every=250, resume=True, progress=True, ema=recipe.get("ema"))  # fmt: skip
     ms.set_context(mode=ms.PYNATIVE_MODE)
     return {key: quality.score(method, net, **({"width_mult": width} if width else {}))}
 

@@ -212,3 +212,43 @@ def test_mindspore_dataset_is_read_in_order_and_skipped_on_resume():
         got_lq, got_gt = next(stream)
         np.testing.assert_array_equal(got_lq, expected)
         np.testing.assert_array_equal(got_gt, expected + 1)
+
+
+@pytest.mark.parametrize("mode", ["graph", "pynative"])
+def test_ema_averages_the_updated_weights_and_the_network_ends_with_the_average(tmp_path, mode):
+    # SGD at lr 1 on loss sum(w * c): w_t = -t c. The average starts at w_0 = 0 and after each update
+    # a_t = d a_(t-1) + (1 - d) w_t (the weights after that step's update).
+    c, d, steps = np.array([2.0, -1.0, 0.5, 3.0], np.float32), 0.9, 4
+    expected, a = [], np.zeros(4)
+    for t in range(1, steps + 1):
+        a = d * a + (1 - d) * (-t * c.astype(np.float64))
+        expected.append(a.copy())
+    seen = []
+    net = LinearParam()
+    h = fit(net, linear_loss, [(c,)], steps=steps, optimizer=nn.SGD(net.trainable_params(), 1.0), ema=d,
+            eval_every=2, eval_fn=lambda n: seen.append(n.w.asnumpy().copy()) or {"w0": float(n.w.asnumpy()[0])},
+            ckpt_dir=tmp_path / "ckpt", ckpt_every=2, mode=mode, progress=False)  # fmt: skip
+    np.testing.assert_allclose(seen[0], expected[1], rtol=1e-6)  # the evaluations score the average
+    np.testing.assert_allclose(seen[1], expected[3], rtol=1e-6)
+    np.testing.assert_allclose(net.w.asnumpy(), expected[3], rtol=1e-6)
+    assert [m["step"] for m in h.metrics] == [2, 4]
+    params, meta = load_checkpoint(latest_checkpoint(tmp_path / "ckpt"))
+    np.testing.assert_allclose(params["w"].asnumpy(), -steps * c, rtol=1e-6)  # the weights themselves
+    np.testing.assert_allclose(params["ema.w"].asnumpy(), expected[3], rtol=1e-6)
+    assert meta["config"]["ema"] == d
+    with pytest.raises(Exception, match="ema 0.9 there, 0.99 here"):
+        fit(LinearParam(), linear_loss, [(c,)], steps=6, optimizer=nn.SGD(LinearParam().trainable_params(), 1.0),
+            ema=0.99, ckpt_dir=tmp_path / "ckpt", resume=True, progress=False)  # fmt: skip
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        fit(LinearParam(), linear_loss, [(c,)], steps=1, ema=1.5, progress=False)
+
+
+def test_ema_resumes_bit_exactly(tmp_path):
+    c = np.array([2.0, -1.0, 0.5, 3.0], np.float32)
+    whole = LinearParam()
+    fit(whole, linear_loss, [(c,)], steps=6, lr=0.01, schedule="constant", ema=0.8, progress=False)
+    part = LinearParam()
+    fit(part, linear_loss, [(c,)], steps=3, lr=0.01, schedule="constant", ema=0.8, ckpt_dir=tmp_path, ckpt_every=3, progress=False)
+    part = LinearParam()
+    fit(part, linear_loss, [(c,)], steps=6, lr=0.01, schedule="constant", ema=0.8, ckpt_dir=tmp_path, resume=True, progress=False)
+    np.testing.assert_array_equal(part.w.asnumpy(), whole.w.asnumpy())

@@ -2,7 +2,8 @@
 
 The loop knows a model only through ``loss_fn(net, batch) -> scalar``; each method brings its loss
 (L1, contrastive, zero-reference, distillation). One optimisation step is one ``nn.TrainOneStepCell``:
-forward, gradients, the mean over ``msrun`` ranks, optional clipping, the optimizer update.
+forward, gradients, the mean over ``msrun`` ranks, optional clipping, the optimizer update and, when asked,
+the update of an exponential moving average (EMA) of the weights.
 """
 
 from __future__ import annotations
@@ -74,15 +75,34 @@ class LossCell(nn.Cell):
         return self.loss_fn(self.net, batch)
 
 
-class TrainStep(nn.TrainOneStepCell):
-    """One step: loss, gradients, mean over ranks (data parallel), global-norm clipping, optimizer update.
+_ema_update = ops.MultitypeFuncGraph("ema_update")
 
-    Call it with the batch's Tensors; it returns the loss (before the update).
+
+@_ema_update.register("Number", "Tensor", "Tensor")
+def _ema_update_one(decay, average, weight):
+    return ops.assign(average, decay * average + (1.0 - decay) * weight)
+
+
+class TrainStep(nn.TrainOneStepCell):
+    """One step: loss, gradients, mean over ranks (data parallel), global-norm clipping, optimizer update and,
+    with ``ema``, the moving average ``average = ema * average + (1 - ema) * weight`` of each updated weight.
+
+    Call it with the batch's Tensors; it returns the loss (before the update). The averages are Parameters
+    named ``ema.<weight name>`` (``ema_weights``, in the order of ``weights``): checkpoints keep them.
     """
 
-    def __init__(self, net, loss_fn, optimizer, grad_clip: Optional[float] = None):
+    def __init__(self, net, loss_fn, optimizer, grad_clip: Optional[float] = None, ema: Optional[float] = None):
         super().__init__(LossCell(net, loss_fn), optimizer)
         self.grad_clip = float(grad_clip or 0.0)
+        if ema is not None and not 0.0 < float(ema) < 1.0:
+            raise ValueError(f"ema is the average's decay per step, between 0 and 1 (such as 0.999), got {ema}")
+        self.ema = float(ema or 0.0)
+        self.ema_weights = None
+        if self.ema:
+            self.ema_weights = self.weights.clone(prefix="ema", init="same")
+            for average in self.ema_weights:
+                average.requires_grad = False
+        self.map = ops.HyperMap()
 
     def construct(self, *batch):
         loss = self.network(*batch)
@@ -90,7 +110,34 @@ class TrainStep(nn.TrainOneStepCell):
         grads = self.grad_reducer(grads)  # all-reduce mean under msrun; identity otherwise
         if self.grad_clip > 0:
             grads = _clip_by_global_norm(grads, self.grad_clip)
-        return ops.depend(loss, self.optimizer(grads))
+        loss = ops.depend(loss, self.optimizer(grads))
+        if self.ema > 0:  # after the update: side effects run in program order (MindSpore's auto-monad)
+            loss = ops.depend(loss, self.map(ops.partial(_ema_update, self.ema), self.ema_weights, self.weights))
+        return loss
+
+
+@contextlib.contextmanager
+def averaged_weights(train_step: TrainStep):
+    """Inside the block the network holds the moving averages of its weights; after it, its own again.
+
+    Nothing happens when ``train_step`` keeps no averages.
+    """
+    if train_step.ema_weights is None:
+        yield
+        return
+    own = [ms.Tensor(w.asnumpy().copy()) for w in train_step.weights]
+    _copy_into(train_step.weights, train_step.ema_weights)
+    try:
+        yield
+    finally:
+        _copy_into(train_step.weights, own)
+
+
+def _copy_into(parameters, values):
+    """Write ``values`` into ``parameters`` in place (``set_data`` would detach them from the optimizer in
+    PyNative mode: its later updates would not reach them)."""
+    for parameter, value in zip(parameters, values):
+        ops.assign(parameter, ms.Tensor(value.asnumpy()))
 
 
 @contextlib.contextmanager
@@ -134,6 +181,7 @@ def fit(
     mode: str = "graph",
     seed: int = 0,
     progress: Optional[bool] = None,
+    ema: Optional[float] = None,
 ) -> History:
     """Train ``net`` for ``steps`` optimisation steps of ``loss_fn`` and return the :class:`History`.
 
@@ -164,6 +212,9 @@ def fit(
         seed: seeds the data order (sample ``i`` of step ``s`` uses ``default_rng((seed, s, i))``).
         progress: show a tqdm bar (default: when interactive and not under CI or COURSE_BUDGET=ci);
             False also silences the evaluation lines.
+        ema: keep an exponential moving average of the weights with this decay per step (such as 0.999: it
+            averages over about the last 1,000 steps). The evaluations score the averaged weights, checkpoints
+            keep both, and at the end ``net`` holds the averaged weights.
 
     Raises:
         FloatingPointError: the loss or, at a checkpoint and at the end, a weight became NaN or infinite
@@ -187,11 +238,13 @@ def fit(
     rates = lr_schedule(schedule, lr, steps) if optimizer is None else None
     if optimizer is None:
         optimizer = nn.Adam(net.trainable_params(), learning_rate=rates)
-    train_step = TrainStep(net, loss_fn, optimizer, grad_clip)
+    train_step = TrainStep(net, loss_fn, optimizer, grad_clip, ema)
     config = {
         "steps": steps, "lr": lr, "batch_size": batch_size, "seed": seed, "grad_clip": grad_clip, "mode": mode,
         "schedule": schedule if isinstance(schedule, str) else "custom", "world_size": world,
     }  # fmt: skip
+    if ema is not None:
+        config["ema"] = float(ema)
 
     with contextlib.ExitStack() as stack:
         if ckpt_dir is not None and rank == 0:
@@ -220,6 +273,8 @@ def _check_same_run(found, saved: dict, config: dict, start: int) -> None:
         for k in keys
         if k in saved and saved[k] != config[k]
     ]
+    if saved.get("ema") != config.get("ema"):  # checkpoints from before the option hold none: no average
+        differ.append(f"ema {saved.get('ema')!r} there, {config.get('ema')!r} here")
     if differ:
         raise CheckpointError(
             f"{found} is from a different run ({'; '.join(differ)}); resume with the same settings, or "
@@ -289,7 +344,8 @@ def _fit_locked(net, train_step, data, config, rates, *, steps, lr, batch_size, 
             last = step == steps
             if evaluating and rank == 0 and (last or (eval_every and step % eval_every == 0)):
                 ms.set_context(mode=ms.PYNATIVE_MODE)  # images of any size; graph mode would recompile each
-                scores = eval_fn(net) if eval_fn else evaluate(net, val_data, predict_fn)
+                with averaged_weights(train_step):
+                    scores = eval_fn(net) if eval_fn else evaluate(net, val_data, predict_fn)
                 ms.set_context(mode=train_mode)
                 history.metrics.append({"step": step, **{k: float(v) for k, v in scores.items()}})
                 if verbose:
@@ -305,6 +361,8 @@ def _fit_locked(net, train_step, data, config, rates, *, steps, lr, batch_size, 
     finally:
         bar.close()
         ms.set_context(mode=previous_mode)
+    if train_step.ema_weights is not None:  # the network keeps the averaged weights
+        _copy_into(train_step.weights, train_step.ema_weights)
     if verbose and history.step and start < steps:
         times, losses = history.step_time[start - steps :], history.loss[start - steps :]
         print(
