@@ -217,11 +217,12 @@ def test_mindspore_dataset_is_read_in_order_and_skipped_on_resume():
 @pytest.mark.parametrize("mode", ["graph", "pynative"])
 def test_ema_averages_the_updated_weights_and_the_network_ends_with_the_average(tmp_path, mode):
     # SGD at lr 1 on loss sum(w * c): w_t = -t c. The average starts at w_0 = 0 and after each update
-    # a_t = d a_(t-1) + (1 - d) w_t (the weights after that step's update).
-    c, d, steps = np.array([2.0, -1.0, 0.5, 3.0], np.float32), 0.9, 4
+    # a_t = d_t a_(t-1) + (1 - d_t) w_t (the weights after that step's update), d_t = min(d, t / (9 + t)).
+    c, d, steps = np.array([2.0, -1.0, 0.5, 3.0], np.float32), 0.2, 4  # d_t: 0.1, 0.18, 0.2, 0.2
     expected, a = [], np.zeros(4)
     for t in range(1, steps + 1):
-        a = d * a + (1 - d) * (-t * c.astype(np.float64))
+        d_t = min(d, t / (9 + t))
+        a = d_t * a + (1 - d_t) * (-t * c.astype(np.float64))
         expected.append(a.copy())
     seen = []
     net = LinearParam()
@@ -235,8 +236,8 @@ def test_ema_averages_the_updated_weights_and_the_network_ends_with_the_average(
     params, meta = load_checkpoint(latest_checkpoint(tmp_path / "ckpt"))
     np.testing.assert_allclose(params["w"].asnumpy(), -steps * c, rtol=1e-6)  # the weights themselves
     np.testing.assert_allclose(params["ema.w"].asnumpy(), expected[3], rtol=1e-6)
-    assert meta["config"]["ema"] == d
-    with pytest.raises(Exception, match="ema 0.9 there, 0.99 here"):
+    assert meta["config"]["ema"] == d and float(params["ema.updates"].asnumpy()) == steps
+    with pytest.raises(Exception, match="ema 0.2 there, 0.99 here"):
         fit(LinearParam(), linear_loss, [(c,)], steps=6, optimizer=nn.SGD(LinearParam().trainable_params(), 1.0),
             ema=0.99, ckpt_dir=tmp_path / "ckpt", resume=True, progress=False)  # fmt: skip
     with pytest.raises(ValueError, match="between 0 and 1"):

@@ -78,17 +78,20 @@ class LossCell(nn.Cell):
 _ema_update = ops.MultitypeFuncGraph("ema_update")
 
 
-@_ema_update.register("Number", "Tensor", "Tensor")
+@_ema_update.register("Tensor", "Tensor", "Tensor")
 def _ema_update_one(decay, average, weight):
     return ops.assign(average, decay * average + (1.0 - decay) * weight)
 
 
 class TrainStep(nn.TrainOneStepCell):
     """One step: loss, gradients, mean over ranks (data parallel), global-norm clipping, optimizer update and,
-    with ``ema``, the moving average ``average = ema * average + (1 - ema) * weight`` of each updated weight.
+    with ``ema``, the moving average ``average = d * average + (1 - d) * weight`` of each updated weight, with
+    ``d = min(ema, (1 + t) / (10 + t))`` at the t-th update (t = 0, 1, ...): the warm-up of TensorFlow's
+    ``ExponentialMovingAverage(num_updates=...)``, so that the random initial weights fade within a few steps.
 
     Call it with the batch's Tensors; it returns the loss (before the update). The averages are Parameters
-    named ``ema.<weight name>`` (``ema_weights``, in the order of ``weights``): checkpoints keep them.
+    named ``ema.<weight name>`` (``ema_weights``, in the order of ``weights``) and the count of updates is
+    ``ema.updates``: checkpoints keep them.
     """
 
     def __init__(self, net, loss_fn, optimizer, grad_clip: Optional[float] = None, ema: Optional[float] = None):
@@ -102,6 +105,7 @@ class TrainStep(nn.TrainOneStepCell):
             self.ema_weights = self.weights.clone(prefix="ema", init="same")
             for average in self.ema_weights:
                 average.requires_grad = False
+            self.ema_updates = ms.Parameter(ms.Tensor(0.0, ms.float32), name="ema.updates", requires_grad=False)
         self.map = ops.HyperMap()
 
     def construct(self, *batch):
@@ -112,7 +116,10 @@ class TrainStep(nn.TrainOneStepCell):
             grads = _clip_by_global_norm(grads, self.grad_clip)
         loss = ops.depend(loss, self.optimizer(grads))
         if self.ema > 0:  # after the update: side effects run in program order (MindSpore's auto-monad)
-            loss = ops.depend(loss, self.map(ops.partial(_ema_update, self.ema), self.ema_weights, self.weights))
+            t = self.ema_updates
+            decay = ops.minimum(ops.scalar_to_tensor(self.ema, ms.float32), (1.0 + t) / (10.0 + t))
+            loss = ops.depend(loss, self.map(ops.partial(_ema_update, decay), self.ema_weights, self.weights))
+            loss = ops.depend(loss, ops.assign(self.ema_updates, t + 1.0))
         return loss
 
 
@@ -213,8 +220,9 @@ def fit(
         progress: show a tqdm bar (default: when interactive and not under CI or COURSE_BUDGET=ci);
             False also silences the evaluation lines.
         ema: keep an exponential moving average of the weights with this decay per step (such as 0.999: it
-            averages over about the last 1,000 steps). The evaluations score the averaged weights, checkpoints
-            keep both, and at the end ``net`` holds the averaged weights.
+            averages over about the last 1,000 steps; a warm-up lowers the decay over the first steps, see
+            :class:`TrainStep`). The evaluations score the averaged weights, checkpoints keep both, and at the
+            end ``net`` holds the averaged weights.
 
     Raises:
         FloatingPointError: the loss or, at a checkpoint and at the end, a weight became NaN or infinite
