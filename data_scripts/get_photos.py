@@ -1,7 +1,8 @@
-"""Training photos for the course weights: 24 photographs from two Debian wallpaper packages.
+"""Training photos for the course weights: 24 photographs from two Debian wallpaper packages (13 more from a third).
 
     python data_scripts/get_photos.py                 # -> ~/.cache/course_lib/photos (about 140 MB download)
     python data_scripts/get_photos.py --out DIR --max-side 512
+    python data_scripts/get_photos.py --set more      # 13 more -> ~/.cache/course_lib/photos_more (16 MB download)
 
 The packages come from Debian's own mirror (a package registry, reachable where PyPI is), pinned by size
 and SHA-256; the ``.deb`` (an ``ar`` archive holding ``data.tar.xz``) is read with the standard library,
@@ -12,6 +13,12 @@ is ``--max-side`` pixels (PIL bicubic with antialiasing: sharp, like the held-ou
 * ``mate-backgrounds`` 1.26.0-1, folder ``usr/share/backgrounds/mate/nature``: 12 photos, GPL-2+.
 * ``plasma-workspace-wallpapers`` 4:5.27.5-2: 12 photos, LGPL-3 (Volna: CC-BY-SA-4.0), authors from
   each wallpaper's ``metadata.json``.
+
+``--set more`` (recipe key ``more_photos``) takes 13 further photographs, many of them landscapes with depth:
+
+* ``lomiri-wallpapers-16.04`` 20.04.0-2 (Ubuntu 16.04's community wallpapers), ``usr/share/backgrounds``:
+  13 photos, CC-BY-4.0, CC-BY-SA-4.0 or CC0-1.0, authors and licences from its ``debian/copyright``
+  (its two graphic designs are left out).
 
 None of them is a held-out photo (coffee, chelsea), so quality measured on those stays honest.
 
@@ -49,12 +56,36 @@ PACKAGES = {
         sha256="32cd18b71c8c938a18b3b351f217c02ac590e323caa3cf322fbb875ce8892f8b",
         licence="per wallpaper, from its metadata.json",
     ),
+    "lomiri-wallpapers-16.04": dict(
+        url=f"{MIRROR}/l/lomiri-wallpapers/lomiri-wallpapers-16.04_20.04.0-2_all.deb",
+        size=15_783_184,
+        sha256="a99ff6a3bfe451e4cc0682ecb3cc82e71740626d59e4845ae34a0a0e45421eab",
+        licence="per photo, from debian/copyright",
+    ),
 }
+SETS = {"course": ("mate-backgrounds", "plasma-workspace-wallpapers"), "more": ("lomiri-wallpapers-16.04",)}
 MATE = ("Aqua", "Blinds", "Dune", "FreshFlower", "Garden", "GreenMeadow", "LadyBird", "RainDrops", "Storm",
         "TwoWings", "Wood", "YellowFlower")  # fmt: skip
 PLASMA = ("BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour", "EveningGlow", "FallenLeaf", "Grey", "Kite",
           "OneStandsOut", "Path", "summer_1am", "Volna")  # fmt: skip
+# file stem -> (author, licence), as lomiri-wallpapers' debian/copyright gives them
+LOMIRI = {
+    "aitzgorri_by_Aitzol_Berasategi": ("Aitzol Berasategi", "CC-BY-4.0"),
+    "Bridge_by_Sander_Klootwijk": ("Sander Klootwijk", "CC-BY-SA-4.0"),
+    "Dragonfly_by_Bolly": ("Bolly", "CC-BY-SA-4.0"),
+    "free_by_Peter_Nerlich": ("Peter Nerlich", "CC-BY-SA-4.0"),
+    "friends_by_Aitzol_Berasategi": ("Aitzol Berasategi", "CC-BY-4.0"),
+    "greentock_by_Peter_Nerlich": ("Peter Nerlich", "CC-BY-SA-4.0"),
+    "life_by_Aitzol_Berasategi": ("Aitzol Berasategi", "CC-BY-4.0"),
+    "picosdeeuropa_by_Aitzol_Berasategi": ("Aitzol Berasategi", "CC-BY-4.0"),
+    "Picture_0B_by_freespace": ('Trevor "Freespace"', "CC-BY-4.0"),
+    "Picture_1A_by_freespace": ('Trevor "Freespace"', "CC-BY-4.0"),
+    "seeding_by_Clements_Engelhardt": ("Clemens Engelhardt", "CC0-1.0"),
+    "sunset_by_Aitzol_Berasategi": ("Aitzol Berasategi", "CC-BY-4.0"),
+    "Wine_by_Jakkub_Mede": ("Jakub Mede", "CC-BY-4.0"),
+}
 DEFAULT_OUT = Path.home() / ".cache" / "course_lib" / "photos"
+DEFAULT_OUT_MORE = Path.home() / ".cache" / "course_lib" / "photos_more"
 
 
 class PhotoError(RuntimeError):
@@ -122,8 +153,8 @@ def _largest(tar: tarfile.TarFile, folder: str):
     return best
 
 
-def collect(out: Path, max_side: int):
-    """Write the photos as PNG into ``out`` and return the licence records."""
+def collect(out: Path, max_side: int, photo_set: str = "course"):
+    """Write the photos of ``photo_set`` ('course' or 'more') as PNG into ``out``; return the licence records."""
     from PIL import Image
 
     cache = out / "_downloads"
@@ -136,6 +167,13 @@ def collect(out: Path, max_side: int):
             img.save(out / f"{name}.png")
         records[name] = dict(package=package, author=author, licence=licence)
 
+    if photo_set == "more":
+        with deb_members(download("lomiri-wallpapers-16.04", cache)) as tar:
+            for name, (author, licence) in LOMIRI.items():
+                member = tar.getmember(f"./usr/share/backgrounds/{name}.jpg")
+                save(tar.extractfile(member), name, licence, author, "lomiri-wallpapers-16.04 20.04.0-2")
+        (out / "LICENCES.json").write_text(json.dumps(records, indent=1))
+        return records
     with deb_members(download("mate-backgrounds", cache)) as tar:
         for name in MATE:
             member = tar.getmember(f"./usr/share/backgrounds/mate/nature/{name}.jpg")
@@ -156,15 +194,21 @@ def collect(out: Path, max_side: int):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"folder (default {DEFAULT_OUT})")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"folder (default {DEFAULT_OUT}; with --set more, {DEFAULT_OUT_MORE})")  # fmt: skip
     parser.add_argument("--max-side", type=int, default=512, help="longer side of the saved photos (512)")
+    parser.add_argument("--set", choices=sorted(SETS), default="course", dest="photo_set",
+                        help="course: the 24 photos every recipe uses; more: 13 further ones (recipe key "
+                             "more_photos)")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.out is None:
+        args.out = DEFAULT_OUT_MORE if args.photo_set == "more" else DEFAULT_OUT
     try:
         if args.max_side < 1:
             raise PhotoError(f"--max-side {args.max_side}: give the longer side in pixels, 1 or more")
         with _os_errors():
             args.out.mkdir(parents=True, exist_ok=True)
-            records = collect(args.out, args.max_side)
+            records = collect(args.out, args.max_side, args.photo_set)
     except PhotoError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -52,12 +52,15 @@ PHOTOS = Path.home() / ".cache" / "course_lib" / "photos"
 # the same Debian photos at a longer side of 1024 px (recipe key ``large_photos``): super-resolution learns from
 # textures at two scales, 512 and 1024, the scale jitter of the field
 PHOTOS_LARGE = Path.home() / ".cache" / "course_lib" / "photos1024"
+# 13 further photos, many landscapes with depth (recipe key ``more_photos``; get_photos.py --set more)
+PHOTOS_MORE = Path.home() / ".cache" / "course_lib" / "photos_more"
 # steps, peak lr (cosine), batch, HR patch, degraded versions per photo; 'loss' overrides the registry's,
 # 'pretrain_steps' trains clear -> clear first (its own cosine schedule), 'eval_every' sets the curve's spacing,
 # 'init' starts from another method's course weights, 'teacher' distils from another method's course weights,
 # 'compare': 'student_alone' trains the same student without its teacher (same init, steps and batches),
 # 'colour_weight' / 'exposure_level' set Zero-DCE's loss weights (course_lib.losses.zero_reference),
 # 'haze': 'camera' trains dehazers on course_lib.data.degrade.camera_haze (noise, JPEG, denser clouds),
+# 'more_photos' adds the 13 photos of get_photos.py --set more (PHOTOS_MORE),
 # 'ema': the decay of a moving average of the weights (fit's ``ema``): the curve scores it and it is shipped,
 # 'store': 'float16' halves the file (the scores are measured on the stored weights, read back as float32).
 RECIPES = {
@@ -122,6 +125,8 @@ LICENCES = {
     "bundled": "scikit-image and matplotlib sample photos: public domain / Middlebury (course_lib.data.images)",
     "debian": "mate-backgrounds (GPL-2+) and plasma-workspace-wallpapers (LGPL-3, Volna CC-BY-SA-4.0): "
     "see ~/.cache/course_lib/photos/LICENCES.json (data_scripts/get_photos.py)",
+    "debian, more_photos only": "lomiri-wallpapers-16.04 (CC-BY-4.0, CC-BY-SA-4.0, CC0-1.0): see "
+    "~/.cache/course_lib/photos_more/LICENCES.json (data_scripts/get_photos.py --set more)",
 }
 
 
@@ -152,6 +157,17 @@ def large_photos():
         )
     home = str(Path.home())
     return [load_image(f) for f in files], f"{len(files)} photos from {str(PHOTOS_LARGE).replace(home, '~')}"
+
+
+def more_photos():
+    """The 13 further photos (:data:`PHOTOS_MORE`, 512 px), and their line for the manifest."""
+    from course_lib.data import load_image
+
+    files = sorted(PHOTOS_MORE.glob("*.png"))
+    if not files:
+        raise FileNotFoundError(f"no photos in {PHOTOS_MORE}; run python data_scripts/get_photos.py --set more")
+    home = str(Path.home())
+    return [load_image(f) for f in files], f"{len(files)} photos from {str(PHOTOS_MORE).replace(home, '~')}"
 
 
 def shrink(img, max_side):
@@ -466,6 +482,9 @@ def _main(argv=None) -> int:
         if RECIPES[method].get("large_photos"):
             large, name = large_photos()
             photos, photo_names = photos + large, photo_names + [name]
+        if RECIPES[method].get("more_photos"):
+            more, name = more_photos()
+            photos, photo_names = photos + more, photo_names + [name]
         net, history, seconds, recipe, loss_name, pretrain_seconds = train_one(method, photos, args.runs, out, args.steps)
         entry = {
             "file": f"{method}.ckpt",

@@ -420,3 +420,51 @@ def test_the_recipe_writes_into_its_output_folder_and_never_into_the_package(tmp
             proc.stderr[-500:]
         )
     assert _package_weights() == before
+
+
+def _fake_deb(path, files: dict) -> None:
+    """A Debian package (``ar`` archive) whose data.tar.xz holds ``files`` ({member name: bytes})."""
+    import io
+    import lzma
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    members = [(b"debian-binary", b"2.0\n"), (b"data.tar.xz", lzma.compress(buf.getvalue()))]
+    out = b"!<arch>\n"
+    for name, body in members:
+        out += name.ljust(16) + b"0".ljust(12) + b"0".ljust(6) + b"0".ljust(6) + b"100644".ljust(8)
+        out += str(len(body)).encode().ljust(10) + b"`\n" + body + (b"\n" if len(body) % 2 else b"")
+    path.write_bytes(out)
+
+
+def test_get_photos_more_set_keeps_the_photos_and_their_licences(monkeypatch, capsys, tmp_path):
+    import json
+
+    from PIL import Image
+
+    def jpeg(w, h):
+        buf = io.BytesIO()
+        Image.new("RGB", (w, h), (200, 120, 40)).save(buf, "JPEG")
+        return buf.getvalue()
+
+    files = {f"./usr/share/backgrounds/{name}.jpg": jpeg(64, 48) for name in gp.LOMIRI}
+    files["./usr/share/backgrounds/umang_by_Abhishek_Mudgal.jpg"] = jpeg(64, 48)  # a graphic design: left out
+    deb = tmp_path / "_downloads" / "lomiri-wallpapers-16.04_20.04.0-2_all.deb"
+    deb.parent.mkdir()
+    _fake_deb(deb, files)
+    data = deb.read_bytes()
+    monkeypatch.setitem(gp.PACKAGES["lomiri-wallpapers-16.04"], "size", len(data))
+    monkeypatch.setitem(gp.PACKAGES["lomiri-wallpapers-16.04"], "sha256", hashlib.sha256(data).hexdigest())
+    assert gp.main(["--set", "more", "--out", str(tmp_path), "--max-side", "32"]) == 0
+    pngs = sorted(p.stem for p in tmp_path.glob("*.png"))
+    assert pngs == sorted(gp.LOMIRI) and len(pngs) == 13
+    assert Image.open(tmp_path / "Wine_by_Jakkub_Mede.png").size == (32, 24)
+    licences = json.loads((tmp_path / "LICENCES.json").read_text())
+    assert licences["seeding_by_Clements_Engelhardt"] == {
+        "package": "lomiri-wallpapers-16.04 20.04.0-2", "author": "Clemens Engelhardt", "licence": "CC0-1.0"}
+    assert "wrote 13 photos" in capsys.readouterr().out
