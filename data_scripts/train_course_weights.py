@@ -146,28 +146,25 @@ def training_photos(extra: Path | None, max_side: int = 512):
     return photos, names
 
 
-def large_photos():
-    """The Debian photos at 1024 px (:data:`PHOTOS_LARGE`), and their line for the manifest."""
+def cached_photos(folder: Path, fix: str):
+    """The .png photos in ``folder`` (one of the caches get_photos.py fills), and their line for the manifest;
+    FileNotFoundError naming ``fix`` when there are none."""
     from course_lib.data import load_image
 
-    files = sorted(PHOTOS_LARGE.glob("*.png"))
+    files = sorted(folder.glob("*.png"))
     if not files:
-        raise FileNotFoundError(
-            f"no photos in {PHOTOS_LARGE}; run python data_scripts/get_photos.py --out {PHOTOS_LARGE} --max-side 1024"
-        )
-    home = str(Path.home())
-    return [load_image(f) for f in files], f"{len(files)} photos from {str(PHOTOS_LARGE).replace(home, '~')}"
+        raise FileNotFoundError(f"no photos in {folder}; run {fix}")
+    return [load_image(f) for f in files], f"{len(files)} photos from {str(folder).replace(str(Path.home()), '~')}"
+
+
+def large_photos():
+    """The Debian photos at 1024 px (:data:`PHOTOS_LARGE`), and their line for the manifest."""
+    return cached_photos(PHOTOS_LARGE, f"python data_scripts/get_photos.py --out {PHOTOS_LARGE} --max-side 1024")
 
 
 def more_photos():
     """The 13 further photos (:data:`PHOTOS_MORE`, 512 px), and their line for the manifest."""
-    from course_lib.data import load_image
-
-    files = sorted(PHOTOS_MORE.glob("*.png"))
-    if not files:
-        raise FileNotFoundError(f"no photos in {PHOTOS_MORE}; run python data_scripts/get_photos.py --set more")
-    home = str(Path.home())
-    return [load_image(f) for f in files], f"{len(files)} photos from {str(PHOTOS_MORE).replace(home, '~')}"
+    return cached_photos(PHOTOS_MORE, "python data_scripts/get_photos.py --set more")
 
 
 def shrink(img, max_side):
