@@ -118,8 +118,12 @@ def table(entries: dict) -> str:
         core_hours = f"{seconds / 3600 * int(cores.group(1)):.1f}" if cores else "?"
         curve = f"{len(e['learning_curve'])} points" if e.get("learning_curve") else "not recorded"
         machine = e.get("machine", "?").replace(", Linux", "")
-        pretrain = (e.get("recipe") or {}).get("pretrain_steps")  # clear -> clear first: its time is in the total
+        recipe = e.get("recipe") or {}
+        pretrain = recipe.get("pretrain_steps")  # clear -> clear first: its time is in the total
+        tuning = (recipe.get("finetune") or {}).get("steps", 0)  # a last stage, counted in the entry's steps
         steps = f"{pretrain:,} + {e.get('steps', 0):,}" if pretrain else f"{e.get('steps', '?'):,}"
+        if tuning:
+            steps = f"{e['steps'] - tuning:,} + {tuning:,} fine-tuning"
         lines.append(
             f"| `{method}` | {steps} | {seconds / 60:.0f} min | {core_hours} | {curve} | "
             f"{machine}, {e.get('date', '?')} |"

@@ -88,3 +88,27 @@ def test_a_stopped_try_is_drawn_against_its_steps_and_titled_as_not_shipped(tmp_
     assert lc.main(["--manifest", str(manifest), "--out", str(out), "--tries", str(try_file)]) == 0
     try_file.write_text(json.dumps({"learning_curve": []}))
     assert lc.main(["--manifest", str(manifest), "--out", str(out), "--tries", str(try_file)]) == 2
+
+
+def test_the_recipe_joins_its_fine_tuning_stage_to_the_main_curve_and_table():
+    from script_loader import load_script
+
+    from course_lib.train import History
+
+    recipe = load_script("train_course_weights")
+    main = History(step=[1, 2, 3], loss=[0.3, 0.2, 0.1], lr=[1e-3] * 3, step_time=[2.0, 1.0, 1.0],
+                   metrics=[{"step": 3, "x2/psnr": 35.0}])  # fmt: skip
+    tuned = History(step=[1, 2], loss=[0.09, 0.08], lr=[1e-4] * 2, step_time=[1.5, 0.5],
+                    metrics=[{"step": 2, "x2/psnr": 35.1}])  # fmt: skip
+    both = recipe.joined(main, tuned)
+    assert both.step == [1, 2, 3, 4, 5] and both.loss[-1] == 0.08
+    assert recipe.learning_curve(both) == [{"step": 3, "seconds": 4.0, "x2/psnr": 35.0},
+                                           {"step": 5, "seconds": 6.0, "x2/psnr": 35.1}]  # fmt: skip
+    full = {"steps": 20000, "lr": 5e-4, "patch": 64, "finetune": {"steps": 5000, "lr": 1e-4, "ema": 0.999}}
+    stage = recipe.finetune_recipe(full)
+    assert stage == {"steps": 5000, "lr": 1e-4, "patch": 64, "ema": 0.999}
+    assert recipe.describe_finetune({"steps": 5000, "lr": 1e-4, "patch": 96, "ema": 0.999, "more_photos": True}) == (
+        "lr 0.0001, 96-px crops, EMA 0.999, the 13 further photos")
+    entry = {"steps": 25000, "train_seconds_total": 3600.0, "machine": "CPU, 2 cores", "date": "2026-12-06",
+             "recipe": full}  # fmt: skip
+    assert lc.table({"edsr": entry}).splitlines()[2].startswith("| `edsr` | 20,000 + 5,000 fine-tuning | 60 min |")
