@@ -11,8 +11,8 @@ score every few hundred steps against the wall-clock hours spent training (the m
 dashed line. The score: PSNR (dB) on the method's first test set, PSNR-mu for HDR. Entries trained before
 the recipe recorded curves have no curve and are listed as such.
 
-``--tries`` adds the curves of tries that were stopped and not shipped (``docs/*_curve.json``: a ``method``, a
-``learning_curve`` of held-out scores by step, ``baselines`` as ``{name: {"test set/metric": value}}``); they
+``--tries`` adds the curves of tries that were stopped and not shipped (``docs/*_try.json``: a ``method``, an
+optional ``label``, a ``learning_curve`` of held-out scores by step, ``baselines`` as ``{name: {"test set/metric": value}}``); they
 recorded steps, not wall time, so their panels count steps and are titled "try, not shipped".
 """
 
@@ -52,7 +52,8 @@ def read_try(path: Path) -> tuple[str, dict]:
     if not data.get("learning_curve") or "method" not in data:
         raise ValueError(f"{path}: a try needs 'method' and 'learning_curve'")
     last = data["learning_curve"][-1]["step"]
-    return f"{data['method']} (try, not shipped, {last} steps)", {**data, "steps": last}
+    label = f", {data['label']}" if data.get("label") else ""
+    return f"{data['method']} (try{label}, not shipped, {last} steps)", {**data, "steps": last}
 
 
 def draw(entries: dict, out: Path) -> list:

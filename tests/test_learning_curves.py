@@ -86,6 +86,8 @@ def test_a_stopped_try_is_drawn_against_its_steps_and_titled_as_not_shipped(tmp_
     manifest.write_text(json.dumps(ENTRIES))
     out = tmp_path / "curves.png"
     assert lc.main(["--manifest", str(manifest), "--out", str(out), "--tries", str(try_file)]) == 0
+    try_file.write_text(json.dumps({"method": "net_c", "label": "wider", "learning_curve": [{"step": 9, "haze/psnr": 1.0}]}))
+    assert lc.read_try(try_file)[0] == "net_c (try, wider, not shipped, 9 steps)"
     try_file.write_text(json.dumps({"learning_curve": []}))
     assert lc.main(["--manifest", str(manifest), "--out", str(out), "--tries", str(try_file)]) == 2
 
