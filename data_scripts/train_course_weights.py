@@ -279,8 +279,9 @@ def load_init(net, method: str, out: Path) -> None:
         weights.load_into(net, method)
 
 
-def train_one(method, photos, run_root, out, steps=None):
-    """Train (or resume) one method; returns (net, history, seconds, recipe, loss name)."""
+def train_one(method, photos, run_root, out, steps=None, finetune_photos=()):
+    """Train (or resume) one method; returns (net, history, seconds, recipe, loss name). ``finetune_photos`` are
+    added for the fine-tuning stage only."""
     import mindspore as ms
 
     from course_lib import device
@@ -312,9 +313,7 @@ def train_one(method, photos, run_root, out, steps=None):
                   eval_fn=lambda n: flat_scores(scores_of(method, n)), ema=recipe.get("ema"))  # fmt: skip
     if recipe.get("finetune"):  # last stage: continues from these weights with its own settings
         stage = finetune_recipe(recipe)
-        stage_photos = photos + (more_photos()[0] if stage.get("more_photos") and not recipe.get("more_photos")
-                                 else [])  # fmt: skip
-        tuned = fit(net, loss_for(method, stage, spec, out)[0], make_data(spec, stage_photos, stage),
+        tuned = fit(net, loss_for(method, stage, spec, out)[0], make_data(spec, photos + list(finetune_photos), stage),
                     steps=stage["steps"], lr=stage["lr"], batch_size=stage["batch"], grad_clip=stage.get("grad_clip"),
                     ckpt_dir=run_root / f"{method}_finetune", ckpt_every=250, resume=True, progress=True,
                     eval_every=stage.get("eval_every", EVAL_EVERY), eval_fn=lambda n: flat_scores(scores_of(method, n)),
@@ -522,14 +521,20 @@ def _main(argv=None) -> int:
         if RECIPES[method].get("more_photos"):
             more, name = more_photos()
             photos, photo_names = photos + more, photo_names + [name]
-        net, history, seconds, recipe, loss_name, pretrain_seconds = train_one(method, photos, args.runs, out, args.steps)
+        finetune_photos = []
+        full = not args.steps or args.steps >= RECIPES[method]["steps"]  # short tries leave the last stage out
+        if full and (RECIPES[method].get("finetune") or {}).get("more_photos") and not RECIPES[method].get("more_photos"):
+            finetune_photos, name = more_photos()
+            photo_names.append(f"{name} (fine-tuning stage only)")
+        net, history, seconds, recipe, loss_name, pretrain_seconds = train_one(method, photos, args.runs, out, args.steps,
+                                                                               finetune_photos)  # fmt: skip
         entry = {
             "file": f"{method}.ckpt",
             "recipe": recipe,
             "loss": loss_name,
             "data": {
                 "photos": photo_names,
-                "count": len(photos),
+                "count": len(photos) + len(finetune_photos),
                 "licences": LICENCES,
                 "held_out": "coffee, chelsea (never trained on)",
             },  # fmt: skip
