@@ -64,6 +64,7 @@ PHOTOS_MORE = Path.home() / ".cache" / "course_lib" / "photos_more"
 # 'finetune': a last stage after 'steps' (its own keys override the recipe's: steps, lr, patch, ema,
 # more_photos, ...), the field's last stage of smaller steps, larger crops and an average of the weights,
 # 'ema': the decay of a moving average of the weights (fit's ``ema``): the curve scores it and it is shipped,
+# 'max_shift': HDR brackets move their short and long frames by up to this many pixels (default 1),
 # 'store': 'float16' halves the file (the scores are measured on the stored weights, read back as float32).
 RECIPES = {
     "espcn": dict(steps=2000, lr=1e-3, batch=16, patch=64, per_photo=8),
@@ -190,11 +191,14 @@ def make_data(spec, photos, recipe, seed=0, identity=False):
     from course_lib.data.degrade import modcrop
 
     if spec.data_kind == "hdr":  # noisy -2/0/+2 EV brackets of the photos as pseudo-HDR (course_lib.data.hdr)
-        from course_lib.data.hdr import SyntheticBrackets
+        from functools import partial
+
+        from course_lib.data.hdr import SyntheticBrackets, bracket, random_bracket
 
         images = [modcrop(shrink(p, recipe.get("max_side", 512)), 16) for p in photos]
+        moved = partial(bracket, max_shift=recipe["max_shift"]) if "max_shift" in recipe else random_bracket
         return SyntheticBrackets(
-            images, patch=recipe["patch"], count=recipe["per_photo"] * len(images), seed=seed
+            images, moved, patch=recipe["patch"], count=recipe["per_photo"] * len(images), seed=seed
         )
 
     degrade_fn, lq_only = synthetic_degradation(spec)

@@ -163,6 +163,44 @@ def test_untrained_course_network_is_the_medium_frame_read_through_the_srgb_curv
     np.testing.assert_allclose(out, np.clip(srgb_inverse / 4, 0, 1), atol=1e-6)
 
 
+def debevec_merge_np(frames, evs=(-2.0, 0.0, 2.0), peak=4.0, prior=(0.0, 0.0, 0.0)):
+    """Classical radiance merge of a (N, 9, H, W) bracket, in NumPy from its formula (Debevec & Malik 1997):
+    each unsaturated value (<= 0.97) read through the inverse sRGB curve and divided by its exposure time,
+    averaged with weights proportional to the exposure time (1e-4 for saturated values), times exp(prior)."""
+    num = den = 0.0
+    for k, ev in enumerate(evs):
+        ldr = frames[:, 3 * k : 3 * k + 3].astype(np.float64)
+        t = 2.0**ev
+        radiance = np.where(ldr <= 0.04045, ldr / 12.92, ((ldr + 0.055) / 1.055) ** 2.4) / (peak * t)
+        weight = np.where(ldr > 0.97, 1e-4, 1.0) * t * np.exp(prior[k])
+        num, den = num + weight * radiance, den + weight
+    return num / den
+
+
+def test_untrained_merge_network_is_the_classical_radiance_merge():
+    from course_lib.data import hdr
+
+    rng = np.random.default_rng(4)
+    frames = rng.random((2, 9, 32, 32)).astype(np.float32)
+    frames[:, 6:9, :16] = 1.0  # a saturated long frame over half the picture, saturated values elsewhere too
+    x1, x2, x3 = (ms.Tensor(x) for x in hdr.network_input(frames))
+    net = EfficientHDR("course", merge_skip=True)
+    assert not net.reference_skip
+    out = net(x1, x2, x3).asnumpy()
+    np.testing.assert_allclose(out, np.clip(debevec_merge_np(frames), 0, 1), atol=1e-6)
+    # the learned logits choose among the frames: a large medium-frame logit leaves the medium frame alone
+    bias = net.conv_last.bias.asnumpy().copy()
+    bias[4:8] = 40.0  # pixel-shuffled channel 1 (the medium frame's logit) is conv channels 4..7 at r = 2
+    net.conv_last.bias.set_data(ms.Tensor(bias))
+    medium = frames[:, 3:6].astype(np.float64)
+    srgb_inverse = np.where(medium <= 0.04045, medium / 12.92, ((medium + 0.055) / 1.055) ** 2.4)
+    np.testing.assert_allclose(net(x1, x2, x3).asnumpy(), np.clip(srgb_inverse / 4, 0, 1), atol=1e-6)
+    medium_first = EfficientHDR("course", merge_skip=True, merge_prior=(-5, 0, -5))(x1, x2, x3).asnumpy()
+    np.testing.assert_allclose(medium_first, np.clip(debevec_merge_np(frames, prior=(-5, 0, -5)), 0, 1), atol=1e-6)
+    with pytest.raises(ValueError, match="not both"):
+        EfficientHDR("course", reference_skip=True, merge_skip=True)
+
+
 def test_bad_inputs_are_refused():
     net = EfficientHDR("course")
     with pytest.raises(ValueError, match="divisible"):

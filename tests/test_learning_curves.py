@@ -114,3 +114,31 @@ def test_the_recipe_joins_its_fine_tuning_stage_to_the_main_curve_and_table():
     entry = {"steps": 25000, "train_seconds_total": 3600.0, "machine": "CPU, 2 cores", "date": "2026-12-06",
              "recipe": full}  # fmt: skip
     assert lc.table({"edsr": entry}).splitlines()[2].startswith("| `edsr` | 20,000 + 5,000 fine-tuning | 60 min |")
+
+
+def test_the_recipe_moves_hdr_brackets_by_up_to_max_shift_pixels():
+    import numpy as np
+    from script_loader import load_script
+
+    from course_lib.models import get_method
+
+    recipe = load_script("train_course_weights")
+    photo = np.random.default_rng(0).random((64, 64, 3)).astype(np.float32) * 0.2  # dark: nothing clips
+    spec = get_method("efficient_hdr")
+
+    def largest_shift(max_shift):
+        keys = {"patch": None, "per_photo": 12} | ({"max_shift": max_shift} if max_shift is not None else {})
+        data = recipe.make_data(spec, [photo], keys)
+        found = 0
+        for i in range(len(data)):
+            frames, _ = data[i]
+            medium, long_ = frames[3:6, 8:-8, 8:-8], frames[6:9]
+            # the long frame's displacement: the offset where it best matches the medium frame's pattern
+            errors = {(dy, dx): np.abs(np.roll(long_, (dy, dx), axis=(1, 2))[:, 8:-8, 8:-8] ** 2.2 / 4
+                                       - medium**2.2).mean() for dy in range(-4, 5) for dx in range(-4, 5)}  # fmt: skip
+            dy, dx = min(errors, key=errors.get)
+            found = max(found, abs(dy), abs(dx))
+        return found
+
+    assert largest_shift(None) == 1  # the recipe's default motion
+    assert largest_shift(3) == 3

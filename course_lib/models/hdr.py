@@ -55,6 +55,22 @@ by 4) and ``conv_last`` initialised to zero: the untrained network *is* the medi
 (highlights, shadows). Trained from scratch with the sigmoid head, the course network stayed 4.5 dB PSNR-mu
 below the medium frame after 1,500 steps (README); the same idea as AECR-Net's dark-channel-prior head.
 
+Course addition, ``merge_skip=True``: the output starts from the classical radiance merge of all three frames
+(:func:`exposure_merge`: each unsaturated value read as radiance, weighted by its exposure time, Debevec &
+Malik 1997), and the network predicts, per pixel, a logit for each frame's weight (Kalantari & Ramamoorthi's
+weight estimator, SIGGRAPH 2017) and a change to the result::
+
+    head = PixelShuffle(r)(conv_last(G))                                 (N, 6, H, W), conv_last zero at first
+    out = clip(exposure_merge(frames, logits=head[:, 0:3]) + head[:, 3:6], 0, 1)
+
+Untrained it *is* the classical merge; training has to learn where a frame must not be trusted (noise, and the
+misaligned short and long frames of a moving scene). Why it exists: networks trained from the medium-frame start
+never leave the medium frame where it is clipped (their output stays at most 0.26 where the target reaches 1,
+and they score the same on static and moved brackets: they denoise the medium frame and ignore the others;
+``benchmarks/hdr_regions.py``). The merge start takes the highlights from the short frame, but at the course
+size it also merges misaligned frames and, trained by the same recipe, ends no higher (35.4 against 35.7 dB
+PSNR-mu); the course weights keep the medium-frame start (docs/results.md, "HDR").
+
 Configurations (:data:`CONFIGS`, ``EfficientHDR(track)``; parameters by count_params, GMACs by count_macs on
 a full 1060x1900 frame, measured on MindSpore 2.10 CPU):
 
@@ -88,12 +104,13 @@ CPU: the official AHDRNet is a server model (2.9 TMACs per frame, 256-channel fu
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import mindspore as ms
 import numpy as np
 from mindspore import nn, ops
 
+from ..data.hdr import GAMMA
 from ..layers.pixel_shuffle import PixelShuffle, PixelUnshuffle
 from ..layers.rfdb import RFDB, make_activation
 from ..layers.separable import SeparableConv2d
@@ -113,6 +130,42 @@ def srgb_to_linear(v):
     """Inverse sRGB curve (IEC 61966-2-1) of a Tensor in [0, 1], the camera curve of the course's brackets."""
     v = ops.clamp(v, 0.0, 1.0)
     return ops.where(v <= 0.04045, v / 12.92, ops.pow((v + 0.055) / 1.055, 2.4))
+
+
+SATURATED = 0.97  # an LDR value above this carries no radiance (the merge's weights drop it)
+
+
+def exposure_merge(frames, learned_logits, scale):
+    """The three frames merged as radiance, with per-pixel weights: the course's ``merge_skip`` start.
+
+    Each frame's radiance is ``scale * sRGB^-1(LDR_k) / t_k``; the classical weights (Debevec & Malik,
+    SIGGRAPH 1997) trust every unsaturated value in proportion to its exposure time ``t_k`` (longer
+    exposures are less noisy), ``w_k = t_k [LDR_k <= 0.97]`` (1e-4 instead of 0); the network adds
+    ``learned_logits`` to ``log w_k`` (Kalantari & Ramamoorthi's weight estimator, SIGGRAPH 2017), so a zero
+    logit map is the classical merge::
+
+        H = sum_k softmax_k(log w_k + logit_k) * scale * sRGB^-1(LDR_k) / t_k
+
+    Args:
+        frames: the three (N, 6, H, W) inputs ``[LDR_k, LDR_k^2.2 / t_k]``; ``1 / t_k`` is read back from
+            them (the ratio of the two halves' means), so the merge needs no exposure times of its own.
+        learned_logits: (N, 3, H, W), one logit per frame and pixel (shared by the colour channels).
+        scale: radiance units of the targets (0.25: the course's HDR targets are radiance divided by 4).
+
+    Returns: (N, 3, H, W) float32 >= 0.
+    """
+    logs, radiances = [], []
+    for k, x in enumerate(frames):
+        ldr = ops.clamp(x[:, 0:3], 0.0, 1.0)
+        powered = ops.pow(ops.clamp(ldr, 1e-8, 1.0), GAMMA)
+        inv_time = ops.mean(x[:, 3:6], axis=(1, 2, 3), keep_dims=True) / ops.maximum(
+            ops.mean(powered, axis=(1, 2, 3), keep_dims=True), 1e-12
+        )
+        valid = ops.where(ldr > SATURATED, ops.full_like(ldr, 1e-4), ops.ones_like(ldr))
+        logs.append(ops.log(valid) - ops.log(inv_time) + learned_logits[:, k : k + 1])
+        radiances.append(scale * srgb_to_linear(ldr) * inv_time)
+    weights = ops.softmax(ops.stack(logs, axis=1), axis=1)  # (N, 3 frames, 3, H, W)
+    return ops.sum(weights * ops.stack(radiances, axis=1), dim=1)
 
 
 def split_frames(x1, x2=None, x3=None):
@@ -258,7 +311,12 @@ class EfficientHDR(nn.Cell):
         reference_skip: start the output from the medium frame read as radiance (course addition, module
             docstring; True in the 'course' config, False in the others).
         reference_scale: initial value of the learned scale of that skip (0.25: the course's HDR targets
-            are radiance divided by 4).
+            are radiance divided by 4); also the merge's.
+        merge_skip: start the output from the classical radiance merge of the three frames, with learned
+            per-pixel frame weights (course addition, module docstring; replaces the config's reference_skip).
+        merge_prior: the frames' initial logits (added to the merge's log-weights; default 0, 0, 0: the
+            classical merge); (-5, 0, -5) starts from the medium frame, its clipped values taken from the
+            short frame.
 
     Call: ``net(x1, x2, x3)`` with each (N, 6, H, W) float32 (x2 the reference), or ``net(x)`` with x
     (N, 18, H, W); H and W multiples of r with H/r, W/r >= 15. Returns (N, 3, H, W) float32 in (0, 1).
@@ -275,11 +333,21 @@ class EfficientHDR(nn.Cell):
         in_channels: int = FRAME_CHANNELS,
         reference_skip: Optional[bool] = None,
         reference_scale: float = 0.25,
+        merge_skip: Optional[bool] = None,
+        merge_prior: Optional[Sequence[float]] = None,
     ):
         super().__init__()
         config = _config(track)
         if reference_skip is not None:
             config["reference_skip"] = reference_skip
+        if merge_skip is not None:
+            config["merge_skip"] = merge_skip
+            if merge_skip and reference_skip is None:  # the merge replaces the config's medium-frame start
+                config["reference_skip"] = False
+        if merge_prior is not None:
+            config["merge_prior"] = tuple(float(v) for v in merge_prior)
+        if config.get("reference_skip") and config.get("merge_skip"):
+            raise ValueError("choose one start of the output: reference_skip or merge_skip, not both")
         given = dict(unshuffle=unshuffle, num_feat=num_feat, num_blocks=num_blocks, separable=separable)
         config.update({k: v for k, v in given.items() if v is not None})
         r, c, num_blocks, separable = (
@@ -297,11 +365,22 @@ class EfficientHDR(nn.Cell):
         self.body = nn.CellList([RFDB(c, separable=separable, act=act) for _ in range(num_blocks)])
         self.conv_fuse = _conv1x1(num_blocks * c, c)
         self.conv_after_body = _conv3x3_maybe_separable(c, c, separable)
-        self.conv_last = _conv3x3(c, 3 * r * r)
         self.reference_skip = bool(config.get("reference_skip", False))
-        if self.reference_skip:  # course addition (module docstring): start as the medium-frame baseline
+        self.merge_skip = bool(config.get("merge_skip", False))
+        # merge_skip: 3 weight logits and 3 residual channels per pixel; else the 3 output channels
+        self.conv_last = _conv3x3(c, (6 if self.merge_skip else 3) * r * r)
+        if self.reference_skip or self.merge_skip:  # course additions (module docstring): start as a baseline
             for p in self.conv_last.get_parameters():
                 p.set_data(ms.Tensor(np.zeros(p.shape, np.float32)))
+            if (
+                self.merge_skip
+            ):  # the frames' logits start at merge_prior (pixel-shuffle channel k: k r^2 ...)
+                prior = config.get("merge_prior", (0.0, 0.0, 0.0))
+                if len(prior) != 3:
+                    raise ValueError(f"merge_prior needs one log-weight per frame (3), got {prior}")
+                bias = np.zeros(6 * r * r, np.float32)
+                bias[: 3 * r * r] = np.repeat(np.asarray(prior, np.float32), r * r)
+                self.conv_last.bias.set_data(ms.Tensor(bias))
             self.reference_scale = ms.Parameter(
                 ms.Tensor(np.float32(reference_scale)), name="reference_scale"
             )
@@ -320,6 +399,11 @@ class EfficientHDR(nn.Cell):
             + " -> @concat#fuse -> conv_fuse -> conv_after_body -> @+ F2 -> conv_last -> pixel_shuffle",
             "conv_first -> @+ F2",
         ]
+        if self.merge_skip:
+            return flow + [
+                "pixel_shuffle -> @frame weights and change#head -> @+ clip#out -> output",
+                "input -> @radiance merge of the 3 frames -> @frame weights and change#head",
+            ]
         if self.reference_skip:
             return flow + [
                 "pixel_shuffle -> @+ clip#out -> output",
@@ -340,6 +424,10 @@ class EfficientHDR(nn.Cell):
             outs.append(res)
         res = self.act(self.conv_fuse(ops.concat(outs, axis=1)))  # (N, C, H/r, W/r)
         res = self.conv_after_body(res) + f2  # global residual on the reference's features
+        if self.merge_skip:  # the classical merge with learned weights, plus a learned change
+            head = self.pixel_shuffle(self.conv_last(res))  # (N, 6, H, W)
+            merged = exposure_merge((x1, x2, x3), head[:, 0:3], self.reference_scale)
+            return ops.clamp(merged + head[:, 3:6], 0.0, 1.0)
         if (
             self.reference_skip
         ):  # the medium frame as radiance (inverse sRGB of its LDR) plus a learned change
