@@ -69,7 +69,7 @@ never leave the medium frame where it is clipped (their output stays at most 0.2
 and they score the same on static and moved brackets: they denoise the medium frame and ignore the others;
 ``benchmarks/hdr_regions.py``). The merge start takes the highlights from the short frame, but at the course
 size it also merges misaligned frames and, trained by the same recipe, ends no higher (35.4 against 35.7 dB
-PSNR-mu); the course weights keep the medium-frame start (docs/results.md, "HDR").
+PSNR-mu); the course weights keep the medium-frame start (docs/results.md, "Efficient HDR").
 
 Configurations (:data:`CONFIGS`, ``EfficientHDR(track)``; parameters by count_params, GMACs by count_macs on
 a full 1060x1900 frame, measured on MindSpore 2.10 CPU):
