@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -36,11 +37,18 @@ CLIPPED, DARK = 0.95, 0.1
 
 
 def keywords(text: str) -> dict:
-    """``'merge_skip=True,merge_prior=(-5,0,-5)'`` -> dict (``'-'``: none)."""
+    """``'merge_skip=True,merge_prior=(-5,0,-5)'`` -> dict (``'-'``: none); ValueError on anything else."""
     if text.strip() in ("", "-"):
         return {}
-    call = ast.parse(f"f({text})", mode="eval").body
-    return {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+    try:
+        call = ast.parse(f"f({text})", mode="eval").body
+        if not isinstance(call, ast.Call) or call.args or any(k.arg is None for k in call.keywords):
+            raise ValueError
+        return {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+    except (SyntaxError, ValueError):
+        raise ValueError(
+            f"keywords {text!r}: write them as name=value,name=value (Python literals)"
+        ) from None
 
 
 def restorers(ckpts) -> dict:
@@ -50,6 +58,7 @@ def restorers(ckpts) -> dict:
     from course_lib.models import get_method
     from course_lib.models.hdr import EfficientHDR
     from course_lib.models.hdr_bracket import BracketInput
+    from course_lib.train.checkpoint import check_finite_params
 
     out = {name: quality.hdr_baseline(name) for name in ("medium frame", "exposure fusion")}
     merge = BracketInput(EfficientHDR("course", merge_skip=True))  # untrained: the classical merge exactly
@@ -58,10 +67,15 @@ def restorers(ckpts) -> dict:
         net = get_method(name).build()
         weights.load_into(net, name)
         out[f"{name} (course weights)"] = quality.restorer(name, net)
-    for item in ckpts:
-        label, kw, path = item.split(":", 2)
-        net = BracketInput(EfficientHDR("course", **keywords(kw)))
-        ms.load_param_into_net(net, weights.read_checkpoint(path), strict_load=True)
+    for label, kw, path in ckpts:
+        net = BracketInput(EfficientHDR("course", **kw))
+        params = weights.read_checkpoint(path)
+        check_finite_params(params, path)
+        for p in net.get_parameters():
+            if p.name not in params or tuple(params[p.name].shape) != tuple(p.shape):
+                raise ValueError(f"{path} does not fit EfficientHDR('course', {kw}) (parameter {p.name}); "
+                                 "give the keywords it was trained with")  # fmt: skip
+        ms.load_param_into_net(net, params, strict_load=True)
         out[label] = quality.restorer("efficient_hdr", net)
     return out
 
@@ -88,14 +102,30 @@ def region_scores(restore) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--ckpt", action="append", default=[], metavar="LABEL:KEYWORDS:PATH")
+    parser.add_argument("--ckpt", action="append", default=[], metavar="LABEL:KEYWORDS:PATH",
+                        help='also score an EfficientHDR("course", KEYWORDS) checkpoint, e.g. '
+                        '"merge start:merge_skip=True:runs/try/out/efficient_hdr.ckpt" ("-" for no keywords)')  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the table to this file")
     args = parser.parse_args(argv)
+    ckpts = []
     for item in args.ckpt:
         if item.count(":") < 2 or not Path(item.split(":", 2)[2]).is_file():
             parser.error(f"--ckpt {item!r}: give LABEL:KEYWORDS:PATH with an existing checkpoint file")
+        label, kw, path = item.split(":", 2)
+        try:
+            ckpts.append((label, keywords(kw), path))
+        except ValueError as err:
+            parser.error(f"--ckpt {item!r}: {err}")
     results = {}
-    for label, restore in restorers(args.ckpt).items():
+    try:
+        scored = restorers(ckpts)
+    except (
+        TypeError,
+        ValueError,
+    ) as err:  # keywords EfficientHDR does not take, a checkpoint that does not fit
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for label, restore in scored.items():
         results[label] = region_scores(restore)
         print(label, flush=True)
         for bracket, r in results[label]["brackets"].items():
@@ -110,7 +140,7 @@ def main(argv=None) -> int:
         sys.path.insert(0, str(REPO / "data_scripts"))
         from train_course_weights import machine
 
-        meta = {"script": "python benchmarks/hdr_regions.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        meta = {"script": shlex.join(["python", "benchmarks/hdr_regions.py", *(sys.argv[1:] if argv is None else argv)]),
                 "date": datetime.date.today().isoformat(), "machine": machine(),
                 "regions": f"medium frame's largest channel > {CLIPPED} (clipped), < {DARK} (dark), the rest"}  # fmt: skip
         args.json.write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")

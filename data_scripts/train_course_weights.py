@@ -65,6 +65,7 @@ PHOTOS_MORE = Path.home() / ".cache" / "course_lib" / "photos_more"
 # more_photos, ...), the field's last stage of smaller steps, larger crops and an average of the weights,
 # 'ema': the decay of a moving average of the weights (fit's ``ema``): the curve scores it and it is shipped,
 # 'max_shift': HDR brackets move their short and long frames by up to this many pixels (default 1),
+# 'network': keyword arguments of EfficientHDR for the HDR methods (tries of other starts, e.g. merge_skip=True),
 # 'store': 'float16' halves the file (the scores are measured on the stored weights, read back as float32).
 RECIPES = {
     "espcn": dict(steps=2000, lr=1e-3, batch=16, patch=64, per_photo=8),
@@ -126,6 +127,10 @@ RECIPES = {
                    store="float16", max_side=320, haze="camera"),
     "aecrnet_dcp": dict(steps=1600, lr=2e-4, batch=4, patch=112, per_photo=20, grad_clip=0.5, max_side=256),
 }
+RECIPE_KEYS = ("steps", "lr", "batch", "patch", "per_photo", "loss", "pretrain_steps", "eval_every", "init", "teacher",
+               "compare", "colour_weight", "exposure_level", "colour_reference", "tv_weight", "low_light", "haze",
+               "more_photos", "large_photos", "max_side", "max_shift", "network", "finetune", "ema", "store",
+               "grad_clip")  # fmt: skip
 LICENCES = {
     "bundled": "scikit-image and matplotlib sample photos: public domain / Middlebury (course_lib.data.images)",
     "debian": "mate-backgrounds (GPL-2+) and plasma-workspace-wallpapers (LGPL-3, Volna CC-BY-SA-4.0): "
@@ -297,7 +302,7 @@ def train_one(method, photos, run_root, out, steps=None, finetune_photos=()):
         print(f"--steps {steps}: a short try; the recipe's fine-tuning stage is left out", flush=True)
     recipe["steps"] = steps or recipe["steps"]
     device.setup(seed=0, verbose=False)
-    net = spec.build()
+    net = build_network(spec, recipe)
     if recipe.get("init"):
         load_init(net, recipe["init"], out)
     loss_fn, loss_name = loss_for(method, recipe, spec, out)
@@ -327,6 +332,37 @@ def train_one(method, photos, run_root, out, steps=None, finetune_photos=()):
     seconds = time.perf_counter() - t0
     ms.set_context(mode=ms.PYNATIVE_MODE)
     return net, history, seconds, recipe, loss_name, pretrain_seconds
+
+
+def build_network(spec, recipe: dict):
+    """The registry's network, or for the HDR methods EfficientHDR with the recipe's ``network`` keywords."""
+    if not recipe.get("network"):
+        return spec.build()
+    configs = {"efficient_hdr": "course", "efficient_hdr_teacher": "course_teacher"}
+    if spec.name not in configs:
+        raise ValueError(f"recipe key 'network' is for {' and '.join(configs)}, not {spec.name}")
+    from course_lib.models.hdr import EfficientHDR
+    from course_lib.models.hdr_bracket import BracketInput
+
+    try:
+        return BracketInput(EfficientHDR(configs[spec.name], **recipe["network"]))
+    except TypeError as err:
+        raise ValueError(f"recipe key 'network' {recipe['network']}: {err}") from None
+
+
+def recipe_setting(text: str):
+    """``--set KEY=VALUE`` -> (key, value): VALUE a Python literal (``lr=2e-4``, ``ema=0.999``,
+    ``network={'merge_skip': True}``), or None to drop the key."""
+    import ast
+
+    key, sep, value = text.partition("=")
+    if not sep or key not in RECIPE_KEYS:
+        raise argparse.ArgumentTypeError(f"--set {text!r}: give KEY=VALUE with KEY one of {', '.join(RECIPE_KEYS)}")
+    try:
+        return key, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        raise argparse.ArgumentTypeError(f"--set {text!r}: VALUE must be a Python literal (2e-4, True, 'camera', "
+                                         "{'merge_skip': True}), or None to drop the key") from None
 
 
 def finetune_recipe(recipe: dict) -> dict:
@@ -367,7 +403,7 @@ def student_alone(method, photos, run_root, out, recipe):
 
     spec, (key, width) = get_method(method), ALONE[method]
     device.setup(seed=0, verbose=False)
-    net = spec.build()
+    net = build_network(spec, recipe)
     if recipe.get("init"):
         load_init(net, recipe["init"], out)
     loss_fn = width_l1_loss_fn(width) if width else spec.loss_fn_factory()
@@ -462,6 +498,10 @@ def install(methods, out: Path) -> int:
             raise ValueError(f"{method} in {out} is a short try ({entry['steps']} of the recipe's "
                              f"{RECIPES[method]['steps']} steps and its fine-tuning); train the full recipe "
                              "before installing")
+        if entry.get("recipe") != json.loads(json.dumps(RECIPES[method])):
+            raise ValueError(f"{method} in {out} was trained with another recipe ({entry.get('recipe')}) than "
+                             f"this script's ({RECIPES[method]}); write the try's settings into RECIPES and "
+                             "retrain before installing")
         if weights.sha256(out / entry["file"]) != entry["sha256"]:
             raise ValueError(f"{out / entry['file']} does not match its SHA-256 in {out / 'manifest.json'}")
         before = shipped.get(method, {}).get("scores", "none")
@@ -486,9 +526,7 @@ def write_entry(out: Path, method: str, entry: dict) -> None:
 
 
 def _main(argv=None) -> int:
-    import mindspore as ms
-
-    from course_lib import quality, weights
+    from course_lib import weights
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("``", ""))
     parser.add_argument("methods", nargs="*", default=list(RECIPES), help=f"default: {' '.join(RECIPES)}")
@@ -500,6 +538,9 @@ def _main(argv=None) -> int:
                         help="where the trained weights and their manifest go (default runs/course-weights)")
     parser.add_argument("--install", action="store_true",
                         help="copy the named methods from --out into course_lib/weights (no training)")
+    parser.add_argument("--set", type=recipe_setting, action="append", default=[], metavar="KEY=VALUE",
+                        help="change one recipe key for this run (a try; repeatable; KEY=None drops it); the "
+                        "manifest records the recipe used, and --install takes only runs of the recipe as written")
     args = parser.parse_args(argv)
     unknown = [m for m in args.methods if m not in RECIPES]
     if unknown:
@@ -509,7 +550,27 @@ def _main(argv=None) -> int:
     if out.resolve() == weights.FOLDER.resolve():
         raise ValueError(f"--out {out} is the package's weights folder; train elsewhere and use --install")
     if args.install:
+        if args.set:
+            raise ValueError("--set changes a training run; --install takes runs of the recipe as written")
         return install(args.methods, out)
+    written = {method: dict(RECIPES[method]) for method in args.methods}
+    try:
+        for method in args.methods:
+            for key, value in args.set:
+                if value is None:
+                    RECIPES[method].pop(key, None)
+                else:
+                    RECIPES[method][key] = value
+        return _train(args, out)
+    finally:
+        RECIPES.update(written)
+
+
+def _train(args, out: Path) -> int:
+    import mindspore as ms
+
+    from course_lib import quality, weights
+
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file; give a folder")
     if args.photos is not None and not args.photos.is_dir():

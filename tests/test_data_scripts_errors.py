@@ -399,15 +399,20 @@ def test_the_recipe_writes_into_its_output_folder_and_never_into_the_package(tmp
         Image.fromarray(rng.integers(0, 256, (96, 128, 3), dtype=np.uint8)).save(photos / f"p{i}.png")
     before = _package_weights()
     out, runs = tmp_path / "out", tmp_path / "runs"
-    proc = _run_recipe("espcn", "--steps", "1", "--out", str(out), "--runs", str(runs), env_home=home)
+    proc = _run_recipe("espcn", "--steps", "1", "--set", "grad_clip=0.5", "--set", "per_photo=None", "--set",
+                       "per_photo=2", "--out", str(out), "--runs", str(runs), env_home=home)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-800:]
     assert _package_weights() == before
     entry = json.loads((out / "manifest.json").read_text())["espcn"]
     assert entry["steps"] == 1 and (out / "espcn.ckpt").is_file() and entry["learning_curve"][-1]["step"] == 1
+    assert entry["recipe"]["grad_clip"] == 0.5 and entry["recipe"]["per_photo"] == 2  # the try's recipe, recorded
     for argv, env_ci, fragment in (
         (["espcn", "--install", "--out", str(out)], "", "short try"),
         (["espcn", "--install", "--out", str(out)], "true", "refuses to run under CI"),
         (["espcn", "--steps", "0"], "", "--steps must be between 1"),
+        (["espcn", "--set", "learning_rate=1e-3"], "", "give KEY=VALUE with KEY one of"),
+        (["espcn", "--set", "lr=fast"], "", "VALUE must be a Python literal"),
+        (["espcn", "--install", "--set", "lr=1e-3", "--out", str(out)], "", "--set changes a training run"),
     ):
         import os
 
@@ -468,3 +473,29 @@ def test_get_photos_more_set_keeps_the_photos_and_their_licences(monkeypatch, ca
     assert licences["seeding_by_Clements_Engelhardt"] == {
         "package": "lomiri-wallpapers-16.04 20.04.0-2", "author": "Clemens Engelhardt", "licence": "CC0-1.0"}
     assert "wrote 13 photos" in capsys.readouterr().out
+
+
+def test_the_recipe_installs_only_runs_of_the_recipe_as_written(tmp_path, monkeypatch):
+    """A full-length run trained with other settings (--set) is refused by --install, naming both recipes; the
+    HDR tries' network keywords reach EfficientHDR, and other methods refuse them."""
+    import json
+
+    import pytest
+    from script_loader import load_script
+
+    from course_lib.models import get_method
+
+    recipe = load_script("train_course_weights")
+    monkeypatch.delenv("CI", raising=False)
+    written = recipe.RECIPES["espcn"]
+    (tmp_path / "espcn.ckpt").write_bytes(b"not used")
+    entry = {"file": "espcn.ckpt", "steps": written["steps"], "recipe": dict(written, lr=written["lr"] * 2)}
+    (tmp_path / "manifest.json").write_text(json.dumps({"espcn": entry}))
+    with pytest.raises(ValueError, match="trained with another recipe"):
+        recipe.install(["espcn"], tmp_path)
+    net = recipe.build_network(get_method("efficient_hdr"), {"network": {"merge_skip": True}})
+    assert net.net.merge_skip and not net.net.reference_skip
+    with pytest.raises(ValueError, match="is for efficient_hdr"):
+        recipe.build_network(get_method("espcn"), {"network": {"merge_skip": True}})
+    with pytest.raises(ValueError, match="unexpected keyword"):
+        recipe.build_network(get_method("efficient_hdr"), {"network": {"merge": True}})

@@ -164,9 +164,9 @@ def test_untrained_course_network_is_the_medium_frame_read_through_the_srgb_curv
 
 
 def debevec_merge_np(frames, evs=(-2.0, 0.0, 2.0), peak=4.0, prior=(0.0, 0.0, 0.0)):
-    """Classical radiance merge of a (N, 9, H, W) bracket, in NumPy from its formula (Debevec & Malik 1997):
-    each unsaturated value (<= 0.97) read through the inverse sRGB curve and divided by its exposure time,
-    averaged with weights proportional to the exposure time (1e-4 for saturated values), times exp(prior)."""
+    """Radiance merge of a (N, 9, H, W) bracket in NumPy, from its formula: each value read through the inverse
+    sRGB curve and divided by its exposure time (Debevec & Malik 1997's radiance map), averaged with weights
+    proportional to the exposure time (1e-4 for values above 0.97), times exp(prior)."""
     num = den = 0.0
     for k, ev in enumerate(evs):
         ldr = frames[:, 3 * k : 3 * k + 3].astype(np.float64)
@@ -199,6 +199,13 @@ def test_untrained_merge_network_is_the_classical_radiance_merge():
     np.testing.assert_allclose(medium_first, np.clip(debevec_merge_np(frames, prior=(-5, 0, -5)), 0, 1), atol=1e-6)
     with pytest.raises(ValueError, match="not both"):
         EfficientHDR("course", reference_skip=True, merge_skip=True)
+    with pytest.raises(ValueError, match="needs merge_skip"):
+        EfficientHDR("course", merge_prior=(-5, 0, -5))
+    frames[:, 0:3] = 0.0  # an all-black short frame (night, a lens cap): no radiance from it, and no NaN
+    x1, x2, x3 = (ms.Tensor(x) for x in hdr.network_input(frames))
+    out = EfficientHDR("course", merge_skip=True)(x1, x2, x3).asnumpy()
+    assert np.isfinite(out).all()
+    np.testing.assert_allclose(out, np.clip(debevec_merge_np(frames), 0, 1), atol=1e-6)
 
 
 def test_bad_inputs_are_refused():
