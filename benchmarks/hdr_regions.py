@@ -52,13 +52,11 @@ def keywords(text: str) -> dict:
 
 
 def restorers(ckpts) -> dict:
-    import mindspore as ms
 
     from course_lib import quality, weights
     from course_lib.models import get_method
     from course_lib.models.hdr import EfficientHDR
     from course_lib.models.hdr_bracket import BracketInput
-    from course_lib.train.checkpoint import check_finite_params
 
     out = {name: quality.hdr_baseline(name) for name in ("medium frame", "exposure fusion")}
     merge = BracketInput(EfficientHDR("course", merge_skip=True))  # untrained: the classical merge exactly
@@ -69,13 +67,9 @@ def restorers(ckpts) -> dict:
         out[f"{name} (course weights)"] = quality.restorer(name, net)
     for label, kw, path in ckpts:
         net = BracketInput(EfficientHDR("course", **kw))
-        params = weights.read_checkpoint(path)
-        check_finite_params(params, path)
-        for p in net.get_parameters():
-            if p.name not in params or tuple(params[p.name].shape) != tuple(p.shape):
-                raise ValueError(f"{path} does not fit EfficientHDR('course', {kw}) (parameter {p.name}); "
-                                 "give the keywords it was trained with")  # fmt: skip
-        ms.load_param_into_net(net, params, strict_load=True)
+        weights.load_file_into(
+            net, path, f"{path} (EfficientHDR('course', {kw}); give the keywords it was trained with)"
+        )
         out[label] = quality.restorer("efficient_hdr", net)
     return out
 

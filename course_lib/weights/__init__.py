@@ -110,16 +110,21 @@ def read_checkpoint(file) -> dict:
 
 def load_into(net, method: str):
     """Load ``method``'s course weights into an already built ``net`` (all parameters must match)."""
+    return load_file_into(net, path(method), f"course weights of {method!r}")
+
+
+def load_file_into(net, file, label: str):
+    """Load a ``.ckpt`` into ``net``: finite values, and every parameter of ``net`` present with its shape, or a
+    WeightsError naming ``label`` and the first parameter that does not fit."""
     import mindspore as ms
 
     from ..train.checkpoint import check_finite_params
 
-    file = path(method)
     params = read_checkpoint(file)
-    check_finite_params(params, f"course weights {file}")
+    check_finite_params(params, f"{label} ({file})")
     for p in net.get_parameters():
         if p.name not in params or tuple(params[p.name].shape) != tuple(p.shape):
-            raise WeightsError(f"course weights of {method!r} do not fit this network (parameter {p.name})")
+            raise WeightsError(f"{label} do not fit this network (parameter {p.name})")
     ms.load_param_into_net(net, params, strict_load=True)
     return net
 
