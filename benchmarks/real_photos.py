@@ -9,6 +9,10 @@ every scale, well above 1 for a checkerboard or amplified noise, below 1 for a b
 and mean blue/red ratio of the input, the course weights, the classical gamma 0.5 and, when
 ``DIR/zerodce/*_official/Epoch99.pth`` are there, the official weights. Prints Markdown tables.
 ``DIR`` defaults to ``../shared/reference_data`` (not shipped: the photos' licences forbid it).
+
+``--ckpt LABEL:KEYWORDS:PATH`` adds a dehazing try: an AECR-Net with the paper's head,
+``aecrnet_tiny(KEYWORDS)`` (keywords as ``num_feat=32``; ``-`` for none), loaded from ``PATH``, e.g.
+``--ckpt "aecrnet F=32:num_feat=32:runs/try-aecrnet-f32/out/aecrnet.ckpt"``.
 """
 
 from __future__ import annotations
@@ -47,12 +51,25 @@ def course_restorers(methods):
     return {m: quality.restorer(m, weights.load(m)) for m in methods if m in weights.available()}
 
 
-def dehazing_rows(hazy):
+def try_restorers(ckpts) -> dict:
+    """``{label: restorer}`` of AECR-Net tries ``(label, keywords, path)``; WeightsError when one does not fit."""
+    from course_lib import quality, weights
+    from course_lib.models.aecrnet import aecrnet_tiny
+
+    out = {}
+    for label, kw, path in ckpts:
+        net = weights.load_file_into(aecrnet_tiny(**kw), path, f"{path} (aecrnet_tiny({kw}))")
+        net.set_train(False)
+        out[label] = quality.restorer("aecrnet", net)
+    return out
+
+
+def dehazing_rows(hazy, ckpts=()):
     from course_lib import baselines
     from course_lib.no_reference import excess_high_frequency_gain, high_frequency_ratio, mean_brightness
 
     methods = {"input": lambda x: x, "dark channel prior": baselines.dark_channel_prior,
-               **course_restorers(DEHAZERS)}  # fmt: skip
+               **course_restorers(DEHAZERS), **try_restorers(ckpts)}  # fmt: skip
     rows, outputs = {}, {}
     for name, fn in methods.items():
         outs = [np.clip(fn(x), 0, 1) for x in hazy]
@@ -111,14 +128,35 @@ def main(argv=None) -> int:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "reference_data")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     parser.add_argument("--figure", type=Path, default=None, help="also draw the first photo of each set here")
+    parser.add_argument("--ckpt", action="append", default=[], metavar="LABEL:KEYWORDS:PATH",
+                        help='also score an AECR-Net try, aecrnet_tiny(KEYWORDS), e.g. '
+                        '"aecrnet F=32:num_feat=32:runs/try/out/aecrnet.ckpt" ("-" for no keywords)')  # fmt: skip
     args = parser.parse_args(argv)
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from hdr_regions import keywords  # the same LABEL:KEYWORDS:PATH parsing
+
+    ckpts = []
+    for item in args.ckpt:
+        if item.count(":") < 2 or not Path(item.split(":", 2)[2]).is_file():
+            parser.error(f"--ckpt {item!r}: give LABEL:KEYWORDS:PATH with an existing checkpoint file")
+        label, kw, path = item.split(":", 2)
+        try:
+            ckpts.append((label, keywords(kw), path))
+        except ValueError as err:
+            parser.error(f"--ckpt {item!r}: {err}")
     try:
         _, hazy = photos(args.data / "real_haze", multiple=4)
         _, dark = photos(args.data / "real_lowlight", multiple=12)
     except FileNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    haze_rows, haze_out = dehazing_rows(hazy)
+    from course_lib.weights import WeightsError
+
+    try:
+        haze_rows, haze_out = dehazing_rows(hazy, ckpts)
+    except (TypeError, WeightsError) as err:  # keywords aecrnet_tiny does not take, a checkpoint that does not fit
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     low_rows, low_out = low_light_rows(dark, args.data / "zerodce")
     print("| dehazer (NH-HAZE, 3 photos) | top-band energy / input's, max | mean | top-band gain / middle gain, max "
           "| brightness |\n|---|---|---|---|---|")

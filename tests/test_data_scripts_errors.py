@@ -495,6 +495,9 @@ def test_the_recipe_installs_only_runs_of_the_recipe_as_written(tmp_path, monkey
         recipe.install(["espcn"], tmp_path)
     net = recipe.build_network(get_method("efficient_hdr"), {"network": {"merge_skip": True}})
     assert net.net.merge_skip and not net.net.reference_skip
+    wide = recipe.build_network(get_method("aecrnet"), {"network": {"num_feat": 32}})
+    assert wide.down1[1].weight.shape[0] == 32 and wide.head == "tanh"  # the official head, twice the tiny width
+    assert recipe.build_network(get_method("aecrnet_dcp"), {"network": {"num_feat": 32}}).head == "dcp_refine"
     with pytest.raises(ValueError, match="is for efficient_hdr"):
         recipe.build_network(get_method("espcn"), {"network": {"merge_skip": True}})
     with pytest.raises(ValueError, match="unexpected keyword"):

@@ -115,6 +115,7 @@ import numpy as np
 from mindspore import nn, ops
 
 from ..data.hdr import EVS
+from ..layers.align import GlobalShiftAlign
 from ..layers.pixel_shuffle import PixelShuffle, PixelUnshuffle
 from ..layers.rfdb import RFDB, make_activation
 from ..layers.separable import SeparableConv2d
@@ -318,6 +319,10 @@ class EfficientHDR(nn.Cell):
         merge_prior: the frames' initial logits (added to the merge's log-weights; default 0, 0, 0: the
             classical merge); (-5, 0, -5) starts from the medium frame, its clipped values taken from the
             short frame.
+        align_max_shift: first move the short and long frames onto the medium one by the integer shift, up
+            to this many pixels, that Ward's median threshold bitmaps find (course addition:
+            :class:`course_lib.layers.align.GlobalShiftAlign`, the alignment of a hand-held bracket that HDR
+            tools run before merging); 0 (default): no alignment.
 
     Call: ``net(x1, x2, x3)`` with each (N, 6, H, W) float32 (x2 the reference), or ``net(x)`` with x
     (N, 18, H, W); H and W multiples of r with H/r, W/r >= 15. Returns (N, 3, H, W) float32 in (0, 1).
@@ -336,6 +341,7 @@ class EfficientHDR(nn.Cell):
         reference_scale: float = 0.25,
         merge_skip: Optional[bool] = None,
         merge_prior: Optional[Sequence[float]] = None,
+        align_max_shift: int = 0,
     ):
         super().__init__()
         config = _config(track)
@@ -359,6 +365,10 @@ class EfficientHDR(nn.Cell):
         if num_blocks < 1:
             raise ValueError(f"num_blocks must be >= 1, got {num_blocks}")
         self.config = dict(config, act=act)
+        self.aligned = align_max_shift != 0
+        if self.aligned:  # validates the value too
+            self.config["align_max_shift"] = align_max_shift
+            self.align = GlobalShiftAlign(align_max_shift)
         self.unshuffle = r
         self.pixel_unshuffle = PixelUnshuffle(r)
         self.conv_first = _conv3x3_maybe_separable(in_channels * r * r, c, separable)  # shared by frames
@@ -395,8 +405,9 @@ class EfficientHDR(nn.Cell):
         conv, attention against the medium frame, the RFDB chain with RFDN's concatenation of every block's
         output, AHDRNet's global residual on the medium frame's features, and the output head."""
         blocks = [f"body.{i}" for i in range(len(self.body))]
+        split = "@split: 3 frames of 6 channels -> " + ("align -> " if self.aligned else "")
         flow = [
-            "input -> @split: 3 frames of 6 channels -> pixel_unshuffle -> conv_first -> att1, att3, @concat#merge",
+            "input -> " + split + "pixel_unshuffle -> conv_first -> att1, att3, @concat#merge",
             "att1, att3 -> @concat#merge -> conv_merge -> " + " -> ".join(blocks),
             ", ".join(blocks)
             + " -> @concat#fuse -> conv_fuse -> conv_after_body -> @+ F2 -> conv_last -> pixel_shuffle",
@@ -416,6 +427,8 @@ class EfficientHDR(nn.Cell):
 
     def construct(self, x1, x2=None, x3=None):
         x1, x2, x3 = split_frames(x1, x2, x3)
+        if self.aligned:  # the short and long frames moved onto the medium one (a global shift)
+            x1, x3 = self.align(x1, x2), self.align(x3, x2)
         f1 = self.act(self.conv_first(self.pixel_unshuffle(x1)))  # (N, C, H/r, W/r)
         f2 = self.act(self.conv_first(self.pixel_unshuffle(x2)))
         f3 = self.act(self.conv_first(self.pixel_unshuffle(x3)))
