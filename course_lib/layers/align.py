@@ -19,6 +19,7 @@ alignment that OpenCV's ``AlignMTB`` and most HDR tools run before merging.
 from __future__ import annotations
 
 import mindspore as ms
+import numpy as np
 from mindspore import nn, ops
 
 NOISE = 4.0 / 255.0  # Ward's exclusion band around the median
@@ -36,6 +37,10 @@ class GlobalShiftAlign(nn.Cell):
     Both in [0, 1]; the first three channels (the LDR image) are read for the bitmaps, all ``C`` channels
     are moved. One integer shift per image of the batch, up to ``max_shift`` pixels each way; H and W must
     exceed ``2 * max_shift``. No gradient flows through the choice (it has no parameters).
+
+    Every move is a convolution with a one-hot kernel (a kernel whose only 1 sits ``(dy, dx)`` from its
+    centre) of the edge-padded map: one convolution with a stack of such kernels tries all the shifts at
+    once, and one grouped convolution applies each image's chosen shift (exact: the other weights are 0).
     """
 
     def __init__(self, max_shift: int = 3):
@@ -44,6 +49,11 @@ class GlobalShiftAlign(nn.Cell):
             raise ValueError(f"max_shift must be a whole number of pixels >= 1, got {max_shift!r}")
         self.max_shift = max_shift
         self.shifts = candidate_shifts(max_shift)
+        size = 2 * max_shift + 1
+        kernels = np.zeros((len(self.shifts), 1, size, size), np.float32)
+        for k, (dy, dx) in enumerate(self.shifts):  # out[y, x] = padded[y + m - dy, x + m - dx]
+            kernels[k, 0, max_shift - dy, max_shift - dx] = 1.0
+        self.kernels = ms.Tensor(kernels)
 
     def bitmaps(self, x):
         """(N, C, H, W) -> the median threshold bitmap and the trusted bits, each (N, 1, H, W) float 0/1."""
@@ -54,26 +64,20 @@ class GlobalShiftAlign(nn.Cell):
         median = ops.reshape(median, (n, 1, 1, 1))
         return ops.cast(grey > median, ms.float32), ops.cast(ops.abs(grey - median) > NOISE, ms.float32)
 
-    def moved(self, padded, dy: int, dx: int, h: int, w: int):
-        """The (H, W) window of an edge-padded map that is the original moved by (dy, dx) (down, right)."""
-        m = self.max_shift
-        return padded[:, :, m - dy : m - dy + h, m - dx : m - dx + w]
-
     def construct(self, frame, reference):
         m = self.max_shift
-        h, w = frame.shape[2], frame.shape[3]
+        n, c, h, w = frame.shape
         bits, trusted = self.bitmaps(frame)
         ref_bits, ref_trusted = self.bitmaps(reference)
-        maps = ops.pad(ops.concat((bits, trusted), axis=1), (m, m, m, m), mode="replicate")
-        errors = []
-        for dy, dx in self.shifts:
-            moved = self.moved(maps, dy, dx, h, w)
-            differ = ops.abs(moved[:, 0:1] - ref_bits) * moved[:, 1:2] * ref_trusted
-            errors.append(ops.sum(differ[:, :, m : h - m, m : w - m], dim=(1, 2, 3)))
-        best = ops.argmin(ops.stack(errors, axis=1), axis=1)  # (N,): the first of the least errors
+        moved_bits = ops.conv2d(ops.pad(bits, (m, m, m, m), mode="replicate"), self.kernels)  # (N, K, H, W)
+        moved_trusted = ops.conv2d(ops.pad(trusted, (m, m, m, m), mode="replicate"), self.kernels)
+        differ = ops.abs(moved_bits - ref_bits) * moved_trusted * ref_trusted
+        errors = ops.sum(differ[:, :, m : h - m, m : w - m], dim=(2, 3))  # (N, K)
+        best = ops.argmin(errors, axis=1)  # the first of the least errors: the smallest such shift
         choice = ops.one_hot(best, len(self.shifts), ms.Tensor(1.0, ms.float32), ms.Tensor(0.0, ms.float32))
-        padded = ops.pad(frame, (m, m, m, m), mode="replicate")
-        out = ops.zeros_like(frame)
-        for k, (dy, dx) in enumerate(self.shifts):
-            out = out + ops.reshape(choice[:, k], (-1, 1, 1, 1)) * self.moved(padded, dy, dx, h, w)
-        return ops.stop_gradient(out)
+        size = 2 * m + 1
+        kernel = ops.matmul(choice, ops.reshape(self.kernels, (len(self.shifts), size * size)))  # (N, size^2)
+        kernel = ops.reshape(ops.tile(ops.reshape(kernel, (n, 1, size * size)), (1, c, 1)), (n * c, 1, size, size))
+        padded = ops.reshape(ops.pad(frame, (m, m, m, m), mode="replicate"), (1, n * c, h + 2 * m, w + 2 * m))
+        out = ops.conv2d(padded, kernel, groups=n * c)
+        return ops.stop_gradient(ops.reshape(out, (n, c, h, w)))
