@@ -28,7 +28,14 @@ NETWORKS = {
     "EfficientHDR track 2": (lambda: EfficientHDR(2), None),
     "EfficientHDR teacher (plain convs)": (lambda: EfficientHDR("teacher"), None),
     "EfficientHDR course teacher (plain convs)": (lambda: EfficientHDR("course_teacher"), "efficient_hdr_teacher"),
-    "EfficientHDR course (distilled)": (lambda: EfficientHDR("course"), "efficient_hdr"),
+    "EfficientHDR course, medium-frame start (no course weights since 2026-12-06)": (
+        lambda: EfficientHDR("course"),
+        None,
+    ),
+    "EfficientHDR course, align + merge start (course weights)": (
+        lambda: EfficientHDR("course", merge_skip=True, align_max_shift=3),
+        "efficient_hdr",
+    ),
 }
 
 

@@ -10,7 +10,9 @@ short and long frames moved by up to 2 pixels) is scored on three regions of its
 frame has 4x the signal) and the rest. A network that never leaves the medium frame scores the same as the
 medium frame in the clipped region and the same with and without motion; a network that merges frames it
 should not trust loses on the moved brackets. Also prints the largest output value where the target is above
-0.3 (the medium frame read as radiance tops out at 0.25).
+0.3 (the medium frame read as radiance tops out at 0.25). The rows also hold the classical radiance merge with
+and without Ward's alignment (the aligned one is the untrained course network) and AHDRNet's course weights
+given the same aligned frames.
 
 ``--ckpt LABEL:KEYWORDS:PATH`` adds an ``EfficientHDR("course", KEYWORDS)`` checkpoint (keywords as
 ``merge_skip=True,merge_prior=(-5,0,-5)``; ``-`` for none); seconds on a 2-core CPU.
@@ -30,6 +32,9 @@ sys.path.insert(0, str(REPO))
 # isort: off
 import course_lib  # noqa: E402,F401  (sets the oneDNN ISA cap before MindSpore)
 import numpy as np  # noqa: E402
+
+from course_lib.layers.align import GlobalShiftAlign  # noqa: E402
+from mindspore import nn  # noqa: E402
 
 # isort: on
 
@@ -51,6 +56,17 @@ def keywords(text: str) -> dict:
         ) from None
 
 
+class _Aligned(nn.Cell):
+    """``net(x1, x2, x3)`` with the short and long frames first moved onto the medium one (Ward's shift)."""
+
+    def __init__(self, net, max_shift: int = 3):
+        super().__init__(auto_prefix=False)
+        self.net, self.align = net, GlobalShiftAlign(max_shift)
+
+    def construct(self, x1, x2, x3):
+        return self.net(self.align(x1, x2), x2, self.align(x3, x2))
+
+
 def restorers(ckpts) -> dict:
 
     from course_lib import quality, weights
@@ -61,10 +77,14 @@ def restorers(ckpts) -> dict:
     out = {name: quality.hdr_baseline(name) for name in ("medium frame", "exposure fusion")}
     merge = BracketInput(EfficientHDR("course", merge_skip=True))  # untrained: the classical merge exactly
     out["radiance merge (Debevec, untrained merge start)"] = quality.restorer("efficient_hdr", merge)
+    aligned = BracketInput(EfficientHDR("course", merge_skip=True, align_max_shift=3))  # Ward's shift first
+    out["aligned radiance merge (the untrained course network)"] = quality.restorer("efficient_hdr", aligned)
     for name in ("efficient_hdr", "efficient_hdr_teacher", "ahdrnet"):
         net = get_method(name).build()
         weights.load_into(net, name)
         out[f"{name} (course weights)"] = quality.restorer(name, net)
+    # the same alignment in front of AHDRNet: what the course network's alignment would give the baseline
+    out["ahdrnet (course weights) on aligned frames"] = quality.restorer("ahdrnet", BracketInput(_Aligned(net.net)))
     for label, kw, path in ckpts:
         net = BracketInput(EfficientHDR("course", **kw))
         weights.load_file_into(

@@ -140,3 +140,16 @@ def test_it_trains_in_graph_mode():
     finally:
         ms.set_context(mode=ms.PYNATIVE_MODE)
     assert np.isfinite(history.loss).all()
+
+
+def test_count_macs_counts_the_alignment_by_its_formula():
+    """Each alignment call: two convolutions trying K = (2m+1)^2 shifts with (2m+1)^2 taps on the 1-channel
+    bitmaps, and one grouped convolution applying the chosen shift to the frame's 6 channels."""
+    from course_lib import metrics
+    from course_lib.models.hdr import EfficientHDR
+
+    h, w, m = 32, 48, 3
+    taps = (2 * m + 1) ** 2
+    aligned = metrics.count_macs(EfficientHDR("course", merge_skip=True, align_max_shift=m), (1, 18, h, w))
+    plain = metrics.count_macs(EfficientHDR("course", merge_skip=True), (1, 18, h, w))
+    assert aligned - plain == 2 * h * w * taps * (2 * taps + 6)  # two frames moved: short and long

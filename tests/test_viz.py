@@ -131,7 +131,8 @@ def test_architecture_flow_cannot_drift_from_the_network():
     with pytest.raises(ValueError, match=r"never called \['e_conv9'\]"):
         viz.architecture(net, (1, 3, 32, 32), flow=flow + ["e_conv7 -> e_conv9"])
     boxes = [c["name"] for c in viz.trace_blocks(REGISTRY_HDR(), (1, 9, 32, 32))]
-    assert boxes[:2] == ["pixel_unshuffle", "conv_first"]  # BracketInput is looked through, not one box
+    # BracketInput is looked through, not one box; the short and long frames are aligned first
+    assert boxes[:4] == ["align", "align", "pixel_unshuffle", "conv_first"]
 
 
 def REGISTRY_HDR():

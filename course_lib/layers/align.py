@@ -55,6 +55,14 @@ class GlobalShiftAlign(nn.Cell):
             kernels[k, 0, max_shift - dy, max_shift - dx] = 1.0
         self.kernels = ms.Tensor(kernels)
 
+    def macs(self, inputs, output) -> int:
+        """Multiply-adds of one call, for :func:`course_lib.metrics.count_macs`: the two convolutions that try
+        every shift and the grouped one that applies the chosen shift (a bitwise implementation of Ward's search
+        would need about two bit operations per shift and pixel instead)."""
+        n, c, h, w = inputs[0].shape
+        taps = (2 * self.max_shift + 1) ** 2
+        return int(n * h * w * taps * (2 * len(self.shifts) + c))
+
     def bitmaps(self, x):
         """(N, C, H, W) -> the median threshold bitmap and the trusted bits, each (N, 1, H, W) float 0/1."""
         grey = ops.mean(x[:, 0:3], axis=1, keep_dims=True)

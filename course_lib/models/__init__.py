@@ -89,11 +89,16 @@ def _edsr_l1_loss():
     return width_l1_loss_fn(1.0)
 
 
+ALIGN_MAX_SHIFT = 3  # pixels: the course's hand-held brackets move by up to 2
+
+
 def _efficient_hdr_course():
     from .hdr import EfficientHDR
     from .hdr_bracket import BracketInput
 
-    return BracketInput(EfficientHDR("course"))
+    # the course weights' start: the short and long frames aligned to the medium one, then their classical
+    # radiance merge (course additions, models/hdr.py); the notebook's class run trains EfficientHDR("course")
+    return BracketInput(EfficientHDR("course", merge_skip=True, align_max_shift=ALIGN_MAX_SHIFT))
 
 
 def _efficient_hdr_teacher():
@@ -269,8 +274,8 @@ def _register_all() -> None:
         MethodSpec("csd", _edsr_small_x2, _csd_loss, "paired",
                    "CSD (IJCAI 2021): slimmable EDSR x2, L1 student + L1 teacher + contrastive", scale=2),
         MethodSpec("efficient_hdr", _efficient_hdr_course, _hdr_loss, "hdr",
-                   "Efficient HDR (NTIRE 2022 winner's design), course width: 3 exposures -> HDR, mu-law L1",
-                   pad_multiple=16),
+                   "Efficient HDR (NTIRE 2022 winner's design), course width, from the aligned classical merge: "
+                   "3 exposures -> HDR, mu-law L1", pad_multiple=16),
         MethodSpec("efficient_hdr_teacher", _efficient_hdr_teacher, _hdr_loss, "hdr",
                    "Efficient HDR distillation teacher, course size: plain 3x3 convs, 48 channels, 3 RFDBs, mu-law L1",
                    pad_multiple=16),

@@ -72,7 +72,15 @@ and they score the same on static and moved brackets: they denoise the medium fr
 ``benchmarks/hdr_regions.py``). The merge start takes the highlights from the short frame, but at the course
 size it also merges misaligned frames: trained alone for 4,000 steps it ends at 35.4 dB PSNR-mu (the
 medium-frame start: 35.7 after 6,000), though 1.6 dB higher in linear PSNR (40.9 against 39.3, where the
-highlights count); the course weights keep the medium-frame start (docs/results.md, "Efficient HDR").
+highlights count). With the frames aligned first (``align_max_shift``, below) it is the course weights' start.
+
+Course addition, ``align_max_shift=m``: before anything else the short and long frames are moved onto the medium
+one by the integer shift, up to m pixels, that Ward's median threshold bitmaps find
+(:class:`course_lib.layers.align.GlobalShiftAlign`, the global alignment HDR tools run on a hand-held bracket).
+With ``merge_skip`` the untrained network then *is* the classical pipeline, align and merge: 40.62 dB PSNR-mu on
+the held-out brackets, above AHDRNet's course weights (37.11). The registry's ``efficient_hdr`` is this network,
+``EfficientHDR("course", merge_skip=True, align_max_shift=3)`` (docs/results.md, "Efficient HDR"). A global shift
+undoes a moved camera, not objects that move on their own.
 
 Configurations (:data:`CONFIGS`, ``EfficientHDR(track)``; parameters by count_params, GMACs by count_macs on
 a full 1060x1900 frame, measured on MindSpore 2.10 CPU):
@@ -416,7 +424,7 @@ class EfficientHDR(nn.Cell):
         if self.merge_skip:
             return flow + [
                 "pixel_shuffle -> @frame weights and change#head -> @+ clip#out -> output",
-                "input -> @radiance merge of the 3 frames -> @frame weights and change#head",
+                ("align" if self.aligned else "input") + " -> @radiance merge of the 3 frames -> @frame weights and change#head",
             ]
         if self.reference_skip:
             return flow + [
