@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 
 VARIANTS = {  # name: AECRNet keyword arguments
     "F=16 (the course's tiny network)": dict(num_feat=16),
-    "F=16 without FA blocks and DCN": dict(num_feat=16, num_blocks=0, num_dcn=0),
+    "F=16 without FA blocks and DCN": dict(num_feat=16, num_blocks=0, num_dcn=0, share_weights=False),
     "F=32": dict(num_feat=32),
     "F=16, residual head": dict(num_feat=16, head="residual"),
 }

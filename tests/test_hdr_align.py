@@ -153,3 +153,24 @@ def test_count_macs_counts_the_alignment_by_its_formula():
     aligned = metrics.count_macs(EfficientHDR("course", merge_skip=True, align_max_shift=m), (1, 18, h, w))
     plain = metrics.count_macs(EfficientHDR("course", merge_skip=True), (1, 18, h, w))
     assert aligned - plain == 2 * h * w * taps * (2 * taps + 6)  # two frames moved: short and long
+
+
+@pytest.mark.parametrize("zoom, stride", [(2, 2), (3, 3)])
+def test_large_frames_are_searched_on_a_grid_and_still_aligned_to_the_pixel(zoom, stride):
+    """Above 512 x 512 pixels the bits are compared every s-th row and column (bounded memory); the shifts
+    keep their full-resolution precision."""
+    from PIL import Image
+
+    from course_lib.data.images import heldout_images
+    from course_lib.layers.align import GlobalShiftAlign, search_stride
+
+    photo = heldout_images()[0]  # coffee, 400 x 600, enlarged to 800 x 1200 and 1200 x 1800
+    big = Image.fromarray((photo * 255).round().astype(np.uint8)).resize(
+        (photo.shape[1] * zoom, photo.shape[0] * zoom), Image.BICUBIC
+    )
+    target = hdr.photo_to_hdr(np.asarray(big, np.float32) / 255)
+    assert search_stride(*target.shape[:2]) == stride
+    short, medium = hdr.expose(target, -2.0), hdr.expose(target, 0.0)
+    moved = hdr.shift(short, -1, 2)
+    out = GlobalShiftAlign(3)(nchw(moved), nchw(medium)).asnumpy()[0].transpose(1, 2, 0)
+    np.testing.assert_array_equal(out[3:-3, 3:-3], short[3:-3, 3:-3])

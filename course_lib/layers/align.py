@@ -18,11 +18,19 @@ alignment that OpenCV's ``AlignMTB`` and most HDR tools run before merging.
 
 from __future__ import annotations
 
+import math
+
 import mindspore as ms
 import numpy as np
 from mindspore import nn, ops
 
 NOISE = 4.0 / 255.0  # Ward's exclusion band around the median
+SEARCH_PIXELS = 512 * 512  # the bits compared per image at most (memory: shifts x this, 49 x 1 MB at m = 3)
+
+
+def search_stride(height: int, width: int) -> int:
+    """Every how many rows and columns the bits are compared: 1 up to SEARCH_PIXELS pixels, then more."""
+    return max(1, math.ceil(math.sqrt(height * width / SEARCH_PIXELS)))
 
 
 def candidate_shifts(max_shift: int):
@@ -41,6 +49,9 @@ class GlobalShiftAlign(nn.Cell):
     Every move is a convolution with a one-hot kernel (a kernel whose only 1 sits ``(dy, dx)`` from its
     centre) of the edge-padded map: one convolution with a stack of such kernels tries all the shifts at
     once, and one grouped convolution applies each image's chosen shift (exact: the other weights are 0).
+    On frames larger than :data:`SEARCH_PIXELS` the bits are compared on a grid of every ``s``-th row and
+    column (a strided convolution: the shifts keep full-resolution precision), so that the search's memory
+    stays bounded on a 40-megapixel photo.
     """
 
     def __init__(self, max_shift: int = 3):
@@ -60,8 +71,8 @@ class GlobalShiftAlign(nn.Cell):
         every shift and the grouped one that applies the chosen shift (a bitwise implementation of Ward's search
         would need about two bit operations per shift and pixel instead)."""
         n, c, h, w = inputs[0].shape
-        taps = (2 * self.max_shift + 1) ** 2
-        return int(n * h * w * taps * (2 * len(self.shifts) + c))
+        taps, s = (2 * self.max_shift + 1) ** 2, search_stride(h, w)
+        return int(n * taps * (2 * len(self.shifts) * math.ceil(h / s) * math.ceil(w / s) + c * h * w))
 
     def bitmaps(self, x):
         """(N, C, H, W) -> the median threshold bitmap and the trusted bits, each (N, 1, H, W) float 0/1."""
@@ -77,10 +88,15 @@ class GlobalShiftAlign(nn.Cell):
         n, c, h, w = frame.shape
         bits, trusted = self.bitmaps(frame)
         ref_bits, ref_trusted = self.bitmaps(reference)
-        moved_bits = ops.conv2d(ops.pad(bits, (m, m, m, m), mode="replicate"), self.kernels)  # (N, K, H, W)
-        moved_trusted = ops.conv2d(ops.pad(trusted, (m, m, m, m), mode="replicate"), self.kernels)
-        differ = ops.abs(moved_bits - ref_bits) * moved_trusted * ref_trusted
-        errors = ops.sum(differ[:, :, m : h - m, m : w - m], dim=(2, 3))  # (N, K)
+        s = search_stride(h, w)  # compare the bits at rows and columns 0, s, 2s, ...
+        moved_bits = ops.conv2d(ops.pad(bits, (m, m, m, m), mode="replicate"), self.kernels, stride=s)
+        moved_trusted = ops.conv2d(ops.pad(trusted, (m, m, m, m), mode="replicate"), self.kernels, stride=s)
+        if s > 1:
+            ref_bits, ref_trusted = ref_bits[:, :, ::s, ::s], ref_trusted[:, :, ::s, ::s]
+        differ = ops.abs(moved_bits - ref_bits) * moved_trusted * ref_trusted  # (N, K, ceil(H/s), ceil(W/s))
+        top, bottom = -(-m // s), -(-(h - m) // s)  # the samples at least m pixels from every edge
+        left, right = -(-m // s), -(-(w - m) // s)
+        errors = ops.sum(differ[:, :, top:bottom, left:right], dim=(2, 3))  # (N, K)
         best = ops.argmin(errors, axis=1)  # the first of the least errors: the smallest such shift
         choice = ops.one_hot(best, len(self.shifts), ms.Tensor(1.0, ms.float32), ms.Tensor(0.0, ms.float32))
         size = 2 * m + 1
