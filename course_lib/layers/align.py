@@ -46,10 +46,10 @@ class GlobalShiftAlign(nn.Cell):
     are moved. One integer shift per image of the batch, up to ``max_shift`` pixels each way; H and W must
     exceed ``2 * max_shift``. No gradient flows through the choice (it has no parameters).
 
-    Every move is a convolution with a one-hot kernel (a kernel whose only 1 sits ``(dy, dx)`` from its
-    centre) of the edge-padded map: one convolution with a stack of such kernels tries all the shifts at
-    once, and one grouped convolution applies each image's chosen shift (exact: the other weights are 0).
-    On frames larger than :data:`SEARCH_PIXELS` the bits are compared on a grid of every ``s``-th row and
+    The search moves the bitmaps by convolutions with one-hot kernels (a kernel whose only 1 sits
+    ``(dy, dx)`` from its centre) of the edge-padded maps: one convolution with a stack of such kernels tries
+    all the shifts at once. The chosen shift is applied by gathering rows, then columns, at indices clipped to
+    the frame (the edge repeated). On frames larger than :data:`SEARCH_PIXELS` the bits are compared on a grid of every ``s``-th row and
     column (a strided convolution: the shifts keep full-resolution precision), so that the search's memory
     stays bounded on a 40-megapixel photo.
     """
@@ -65,22 +65,22 @@ class GlobalShiftAlign(nn.Cell):
         for k, (dy, dx) in enumerate(self.shifts):  # out[y, x] = padded[y + m - dy, x + m - dx]
             kernels[k, 0, max_shift - dy, max_shift - dx] = 1.0
         self.kernels = ms.Tensor(kernels)
+        self.shift_y = ms.Tensor([dy for dy, _ in self.shifts], ms.int32)
+        self.shift_x = ms.Tensor([dx for _, dx in self.shifts], ms.int32)
 
     def macs(self, inputs, output) -> int:
         """Multiply-adds of one call, for :func:`course_lib.metrics.count_macs`: the two convolutions that try
-        every shift and the grouped one that applies the chosen shift (a bitwise implementation of Ward's search
-        would need about two bit operations per shift and pixel instead)."""
-        n, c, h, w = inputs[0].shape
+        every shift (a bitwise implementation of Ward's search would need about two bit operations per shift and
+        compared pixel instead); moving the frame is a gather, no arithmetic."""
+        n, _, h, w = inputs[0].shape
         taps, s = (2 * self.max_shift + 1) ** 2, search_stride(h, w)
-        return int(n * taps * (2 * len(self.shifts) * math.ceil(h / s) * math.ceil(w / s) + c * h * w))
+        return int(n * taps * 2 * len(self.shifts) * math.ceil(h / s) * math.ceil(w / s))
 
     def bitmaps(self, x):
         """(N, C, H, W) -> the median threshold bitmap and the trusted bits, each (N, 1, H, W) float 0/1."""
         grey = ops.mean(x[:, 0:3], axis=1, keep_dims=True)
         n = grey.shape[0]
-        flat = ops.reshape(grey, (n, -1))
-        median = ops.sort(flat, axis=-1)[0][:, flat.shape[1] // 2 : flat.shape[1] // 2 + 1]
-        median = ops.reshape(median, (n, 1, 1, 1))
+        median = ops.reshape(ops.median(ops.reshape(grey, (n, -1)), axis=-1)[0], (n, 1, 1, 1))  # the lower one
         return ops.cast(grey > median, ms.float32), ops.cast(ops.abs(grey - median) > NOISE, ms.float32)
 
     def construct(self, frame, reference):
@@ -98,10 +98,9 @@ class GlobalShiftAlign(nn.Cell):
         left, right = -(-m // s), -(-(w - m) // s)
         errors = ops.sum(differ[:, :, top:bottom, left:right], dim=(2, 3))  # (N, K)
         best = ops.argmin(errors, axis=1)  # the first of the least errors: the smallest such shift
-        choice = ops.one_hot(best, len(self.shifts), ms.Tensor(1.0, ms.float32), ms.Tensor(0.0, ms.float32))
-        size = 2 * m + 1
-        kernel = ops.matmul(choice, ops.reshape(self.kernels, (len(self.shifts), size * size)))  # (N, size^2)
-        kernel = ops.reshape(ops.tile(ops.reshape(kernel, (n, 1, size * size)), (1, c, 1)), (n * c, 1, size, size))
-        padded = ops.reshape(ops.pad(frame, (m, m, m, m), mode="replicate"), (1, n * c, h + 2 * m, w + 2 * m))
-        out = ops.conv2d(padded, kernel, groups=n * c)
-        return ops.stop_gradient(ops.reshape(out, (n, c, h, w)))
+        dy, dx = ops.gather(self.shift_y, best, 0), ops.gather(self.shift_x, best, 0)  # (N,)
+        rows = ops.clamp(ops.arange(0, h, dtype=ms.int32)[None, :] - dy[:, None], 0, h - 1)  # (N, H)
+        out = ops.gather_elements(frame, 2, ops.broadcast_to(ops.reshape(rows, (n, 1, h, 1)), (n, c, h, w)))
+        cols = ops.clamp(ops.arange(0, w, dtype=ms.int32)[None, :] - dx[:, None], 0, w - 1)  # (N, W)
+        out = ops.gather_elements(out, 3, ops.broadcast_to(ops.reshape(cols, (n, 1, 1, w)), (n, c, h, w)))
+        return ops.stop_gradient(out)
