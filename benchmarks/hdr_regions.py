@@ -67,6 +67,21 @@ class _Aligned(nn.Cell):
         return self.net(self.align(x1, x2), x2, self.align(x3, x2))
 
 
+def parse_ckpts(parser, items) -> list:
+    """``--ckpt LABEL:KEYWORDS:PATH`` items -> ``[(label, keywords dict, path)]``; a bad one ends the script
+    through ``parser.error`` (one line, exit 2)."""
+    ckpts = []
+    for item in items:
+        if item.count(":") < 2 or not Path(item.split(":", 2)[2]).is_file():
+            parser.error(f"--ckpt {item!r}: give LABEL:KEYWORDS:PATH with an existing checkpoint file")
+        label, kw, path = item.split(":", 2)
+        try:
+            ckpts.append((label, keywords(kw), path))
+        except ValueError as err:
+            parser.error(f"--ckpt {item!r}: {err}")
+    return ckpts
+
+
 def restorers(ckpts) -> dict:
 
     from course_lib import quality, weights
@@ -121,15 +136,7 @@ def main(argv=None) -> int:
                         '"merge start:merge_skip=True:runs/try/out/efficient_hdr.ckpt" ("-" for no keywords)')  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the table to this file")
     args = parser.parse_args(argv)
-    ckpts = []
-    for item in args.ckpt:
-        if item.count(":") < 2 or not Path(item.split(":", 2)[2]).is_file():
-            parser.error(f"--ckpt {item!r}: give LABEL:KEYWORDS:PATH with an existing checkpoint file")
-        label, kw, path = item.split(":", 2)
-        try:
-            ckpts.append((label, keywords(kw), path))
-        except ValueError as err:
-            parser.error(f"--ckpt {item!r}: {err}")
+    ckpts = parse_ckpts(parser, args.ckpt)
     results = {}
     try:
         scored = restorers(ckpts)

@@ -133,17 +133,9 @@ def main(argv=None) -> int:
                         '"aecrnet F=32:num_feat=32:runs/try/out/aecrnet.ckpt" ("-" for no keywords)')  # fmt: skip
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO / "benchmarks"))
-    from hdr_regions import keywords  # the same LABEL:KEYWORDS:PATH parsing
+    from hdr_regions import parse_ckpts  # the same LABEL:KEYWORDS:PATH parsing
 
-    ckpts = []
-    for item in args.ckpt:
-        if item.count(":") < 2 or not Path(item.split(":", 2)[2]).is_file():
-            parser.error(f"--ckpt {item!r}: give LABEL:KEYWORDS:PATH with an existing checkpoint file")
-        label, kw, path = item.split(":", 2)
-        try:
-            ckpts.append((label, keywords(kw), path))
-        except ValueError as err:
-            parser.error(f"--ckpt {item!r}: {err}")
+    ckpts = parse_ckpts(parser, args.ckpt)
     try:
         _, hazy = photos(args.data / "real_haze", multiple=4)
         _, dark = photos(args.data / "real_lowlight", multiple=12)
