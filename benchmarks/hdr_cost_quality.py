@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 # isort: off
 import course_lib  # noqa: E402,F401  (sets the oneDNN ISA cap before MindSpore)
 from course_lib import metrics, quality, weights  # noqa: E402
+from course_lib.models import get_method  # noqa: E402
 from course_lib.models.hdr import AHDRNet, EfficientHDR  # noqa: E402
 
 # isort: on
@@ -33,7 +34,7 @@ NETWORKS = {
         None,
     ),
     "EfficientHDR course, align + merge start (course weights)": (
-        lambda: EfficientHDR("course", merge_skip=True, align_max_shift=3),
+        lambda: get_method("efficient_hdr").build().net,  # EfficientHDR("course", merge_skip, align_max_shift)
         "efficient_hdr",
     ),
 }

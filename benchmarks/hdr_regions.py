@@ -34,6 +34,7 @@ import course_lib  # noqa: E402,F401  (sets the oneDNN ISA cap before MindSpore)
 import numpy as np  # noqa: E402
 
 from course_lib.layers.align import GlobalShiftAlign  # noqa: E402
+from course_lib.models import ALIGN_MAX_SHIFT  # noqa: E402
 from mindspore import nn  # noqa: E402
 
 # isort: on
@@ -59,7 +60,7 @@ def keywords(text: str) -> dict:
 class _Aligned(nn.Cell):
     """``net(x1, x2, x3)`` with the short and long frames first moved onto the medium one (Ward's shift)."""
 
-    def __init__(self, net, max_shift: int = 3):
+    def __init__(self, net, max_shift: int = ALIGN_MAX_SHIFT):
         super().__init__(auto_prefix=False)
         self.net, self.align = net, GlobalShiftAlign(max_shift)
 
@@ -92,7 +93,7 @@ def restorers(ckpts) -> dict:
     out = {name: quality.hdr_baseline(name) for name in ("medium frame", "exposure fusion")}
     merge = BracketInput(EfficientHDR("course", merge_skip=True))  # untrained: the classical merge exactly
     out["radiance merge (Debevec, untrained merge start)"] = quality.restorer("efficient_hdr", merge)
-    aligned = BracketInput(EfficientHDR("course", merge_skip=True, align_max_shift=3))  # Ward's shift first
+    aligned = get_method("efficient_hdr").build()  # untrained: Ward's shift, then the merge
     out["aligned radiance merge (the untrained course network)"] = quality.restorer("efficient_hdr", aligned)
     for name in ("efficient_hdr", "efficient_hdr_teacher", "ahdrnet"):
         net = get_method(name).build()

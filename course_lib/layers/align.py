@@ -12,8 +12,9 @@ the number of differing bits::
 
 The shift with the least error wins (ties: the smaller shift); the frame is moved by it with its edge
 pixels repeated (:func:`course_lib.data.hdr.shift`). Ward searches a pyramid for large shifts; the course's
-brackets move by a few pixels, so every shift up to ``max_shift`` is tried at full resolution. This is the
-alignment that OpenCV's ``AlignMTB`` and most HDR tools run before merging.
+brackets move by a few pixels, so every shift up to ``max_shift`` is tried, at full-resolution precision (on
+large frames the bits are compared on a grid of rows and columns). This is the alignment that OpenCV's
+``AlignMTB`` and most HDR tools run before merging.
 """
 
 from __future__ import annotations
@@ -49,9 +50,9 @@ class GlobalShiftAlign(nn.Cell):
     The search moves the bitmaps by convolutions with one-hot kernels (a kernel whose only 1 sits
     ``(dy, dx)`` from its centre) of the edge-padded maps: one convolution with a stack of such kernels tries
     all the shifts at once. The chosen shift is applied by gathering rows, then columns, at indices clipped to
-    the frame (the edge repeated). On frames larger than :data:`SEARCH_PIXELS` the bits are compared on a grid of every ``s``-th row and
-    column (a strided convolution: the shifts keep full-resolution precision), so that the search's memory
-    stays bounded on a 40-megapixel photo.
+    the frame (the edge repeated). On frames larger than :data:`SEARCH_PIXELS` the bits are compared on a
+    grid of every ``s``-th row and column (a strided convolution: the shifts keep full-resolution precision),
+    so that the search's memory stays bounded on a 40-megapixel photo.
     """
 
     def __init__(self, max_shift: int = 3):

@@ -424,7 +424,8 @@ class EfficientHDR(nn.Cell):
         if self.merge_skip:
             return flow + [
                 "pixel_shuffle -> @frame weights and change#head -> @+ clip#out -> output",
-                ("align" if self.aligned else "input") + " -> @radiance merge of the 3 frames -> @frame weights and change#head",
+                ("align" if self.aligned else "input")
+                + " -> @radiance merge of the 3 frames -> @frame weights and change#head",
             ]
         if self.reference_skip:
             return flow + [
