@@ -109,7 +109,7 @@ RECIPES = {
     # 6,000 steps alone, 35.67) never left the medium frame where it is clipped, and from the classical merge it
     # merged misaligned frames (35.4-35.6). The short and long frames aligned first (Ward's bitmaps, in the
     # network) and the merge as the start: 40.62 dB untrained, above AHDRNet (37.11). Trained on brackets moved
-    # by up to 2 px, at a low lr (a 20-step smoke run at 5e-4 fell to 26.4 dB), with the average of the weights.
+    # by up to 2 px, at a low lr (a 20-step smoke run at 5e-4 fell to 23.8 dB), with the average of the weights.
     # No teacher: the course teacher (36.60) is below this student's start (notebook 09, section 7)
     "efficient_hdr": dict(steps=4000, lr=1e-4, batch=8, patch=64, per_photo=8, eval_every=250, ema=0.999,
                           max_shift=2, network={"merge_skip": True, "align_max_shift": 3}),
