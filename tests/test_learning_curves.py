@@ -142,3 +142,32 @@ def test_the_recipe_moves_hdr_brackets_by_up_to_max_shift_pixels():
 
     assert largest_shift(None) == 1  # the recipe's default motion
     assert largest_shift(3) == 3
+
+
+def test_the_student_alone_runs_the_same_stages_as_the_recipe(monkeypatch, tmp_path):
+    """The comparison run of CSD gets the recipe's main stage and its fine-tuning stage (same steps, lr, EMA,
+    photos), each in its own checkpoint folder; ``fit`` is replaced by a recorder, nothing trains."""
+    import numpy as np
+    from script_loader import load_script
+
+    import course_lib.train
+    from course_lib import quality
+
+    recipe = load_script("train_course_weights")
+    calls = []
+
+    def fake_fit(net, loss_fn, data, **kw):
+        calls.append({k: kw.get(k) for k in ("steps", "lr", "ema", "ckpt_dir")} | {"photos": len(data.photos)})
+
+    monkeypatch.setattr(course_lib.train, "fit", fake_fit)
+    monkeypatch.setattr(recipe, "load_init", lambda net, method, out: None)
+    monkeypatch.setattr(quality, "score", lambda method, net, **kw: {"x2": {"psnr": 1.0, "width": kw}})
+    monkeypatch.setattr(recipe, "make_data", lambda spec, photos, keys: type("D", (), {"photos": photos})())
+    keys = {"steps": 6000, "lr": 1e-3, "batch": 8, "patch": 48, "per_photo": 8, "init": "edsr",
+            "finetune": {"steps": 1500, "lr": 1e-4, "ema": 0.999}}  # fmt: skip
+    photo = np.zeros((8, 8, 3), np.float32)
+    scores = recipe.student_alone("csd", [photo] * 3, tmp_path, tmp_path, keys, finetune_photos=[photo])
+    assert scores == {"width 0.25": {"x2": {"psnr": 1.0, "width": {"width_mult": 0.25}}}}
+    assert [(c["steps"], c["lr"], c["ema"], c["photos"]) for c in calls] == [(6000, 1e-3, None, 3),
+                                                                            (1500, 1e-4, 0.999, 4)]  # fmt: skip
+    assert calls[0]["ckpt_dir"] != calls[1]["ckpt_dir"]

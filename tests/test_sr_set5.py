@@ -61,3 +61,32 @@ def test_parameter_counts_are_the_networks_own():
 def test_a_missing_folder_is_one_line_and_exit_2(tmp_path, capsys):
     assert sr_set5.main(["--data", str(tmp_path)]) == 2
     assert "set5/HR" in capsys.readouterr().err
+
+
+@needs_set5
+def test_a_checkpoint_given_with_ckpt_is_scored_as_its_own_rows(capsys):
+    from course_lib import weights
+
+    shipped = str(weights.path("espcn"))
+    assert sr_set5.main(["--ckpt", f"espcn again:espcn:{shipped}"]) == 0
+    table = capsys.readouterr().out
+    row = {line.split(" | ")[0].strip("| "): line for line in table.splitlines()}
+    # the shipped file given as a run scores what the shipped row scores
+    assert row["espcn again"].split(" | ")[1:] == row["espcn"].split(" | ")[1:]
+
+
+@pytest.mark.parametrize("item", ["no-colons", "run:vdsr:x.ckpt", "run:csd:/no/such/file.ckpt"])
+def test_a_bad_ckpt_is_one_line_and_exit_2(item, capsys):
+    with pytest.raises(SystemExit) as stop:
+        sr_set5.main(["--ckpt", item])
+    assert stop.value.code == 2
+    assert "LABEL:METHOD:PATH" in capsys.readouterr().err
+
+
+@needs_set5  # without the photos the run would also end with exit 2, for another reason
+def test_a_checkpoint_of_another_network_is_one_line_and_exit_2(capsys):
+    from course_lib import weights
+
+    assert sr_set5.main(["--ckpt", f"wrong:csd:{weights.path('espcn')}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:")
