@@ -101,7 +101,7 @@ RECIPES = {
     # 2026-12-06: from the 37.01 edsr, 6,000 steps at lr 1e-3, then a last stage at lr 1e-4 with an average of
     # the weights, as edsr's (the student alone gets the same stages)
     "csd": dict(steps=6000, lr=1e-3, batch=8, patch=48, per_photo=8, init="edsr", compare="student_alone",
-                large_photos=True, max_side=1024, finetune=dict(steps=1500, lr=1e-4, ema=0.999, eval_every=500)),
+                large_photos=True, max_side=1024, finetune=dict(steps=750, lr=1e-4, ema=0.995)),
     # the paper's tanh head rebuilds every detail through a 4x bottleneck: it first learns to reproduce clear
     # photos (1,000 steps: 16.7 dB held-out, a blur; 4,000: 18.6 dB, still below the prior's 22.1 / 18.7).
     # Tried 2026-12-06 (docs/aecrnet_tanh_curve.json): after 2,000 clear -> clear steps it rebuilt clear photos at
