@@ -392,11 +392,12 @@ def test_the_recipe_writes_into_its_output_folder_and_never_into_the_package(tmp
     from PIL import Image
 
     home = tmp_path / "home"
-    photos = home / ".cache" / "course_lib" / "photos"
-    photos.mkdir(parents=True)
     rng = np.random.default_rng(0)
-    for i in range(2):  # two stand-ins for the Debian photos
-        Image.fromarray(rng.integers(0, 256, (96, 128, 3), dtype=np.uint8)).save(photos / f"p{i}.png")
+    for folder in ("photos", "photos1024"):  # two stand-ins for the Debian photos, at each size espcn trains on
+        photos = home / ".cache" / "course_lib" / folder
+        photos.mkdir(parents=True)
+        for i in range(2):
+            Image.fromarray(rng.integers(0, 256, (96, 128, 3), dtype=np.uint8)).save(photos / f"p{i}.png")
     before = _package_weights()
     out, runs = tmp_path / "out", tmp_path / "runs"
     proc = _run_recipe("espcn", "--steps", "1", "--set", "grad_clip=0.5", "--set", "per_photo=None", "--set",
