@@ -2,6 +2,7 @@
 
 import importlib.util
 
+import numpy as np
 import pytest
 
 from conftest import REFERENCE_DATA, REPO
@@ -73,6 +74,23 @@ def test_a_checkpoint_given_with_ckpt_is_scored_as_its_own_rows(capsys):
     row = {line.split(" | ")[0].strip("| "): line for line in table.splitlines()}
     # the shipped file given as a run scores what the shipped row scores
     assert row["espcn again"].split(" | ")[1:] == row["espcn"].split(" | ")[1:]
+
+
+@needs_set5
+def test_a_training_checkpoint_is_scored_on_its_moving_average(tmp_path, capsys):
+    import mindspore as ms
+
+    from course_lib import weights
+
+    shipped = weights.read_checkpoint(weights.path("espcn"))
+    # the raw weights all zero (a flat output), the average the shipped weights: the average must be scored
+    entries = [{"name": k, "data": ms.Tensor(np.zeros(p.shape, np.float32))} for k, p in shipped.items()]
+    entries += [{"name": f"ema.{k}", "data": ms.Tensor(p.asnumpy())} for k, p in shipped.items()]
+    entries.append({"name": "ema.updates", "data": ms.Tensor(np.float32(750))})
+    ms.save_checkpoint(entries, str(tmp_path / "step_00000750.ckpt"))
+    assert sr_set5.main(["--ckpt", f"averaged:espcn:{tmp_path / 'step_00000750.ckpt'}"]) == 0
+    row = {line.split(" | ")[0].strip("| "): line for line in capsys.readouterr().out.splitlines()}
+    assert row["averaged"].split(" | ")[1:] == row["espcn"].split(" | ")[1:]
 
 
 @pytest.mark.parametrize("item", ["no-colons", "run:vdsr:x.ckpt", "run:csd:/no/such/file.ckpt"])

@@ -114,14 +114,14 @@ def load_into(net, method: str):
 
 
 def load_file_into(net, file, label: str):
-    """Load a ``.ckpt`` into ``net``: finite values, and every parameter of ``net`` present with its shape, or a
+    """Load a ``.ckpt`` (or a ``{name: Parameter}`` dict) into ``net``: finite values, and every parameter of ``net`` present with its shape, or a
     WeightsError naming ``label`` and the first parameter that does not fit."""
     import mindspore as ms
 
     from ..train.checkpoint import check_finite_params
 
     params = read_checkpoint(file)
-    check_finite_params(params, f"{label} ({file})")
+    check_finite_params(params, label if isinstance(file, dict) else f"{label} ({file})")
     for p in net.get_parameters():
         if p.name not in params or tuple(params[p.name].shape) != tuple(p.shape):
             raise WeightsError(f"{label} do not fit this network (parameter {p.name})")
