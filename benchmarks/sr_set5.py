@@ -12,7 +12,8 @@ parameters), EDSR-baseline 37.99 (Lim et al. 2017). Prints a Markdown table.
 ``--ckpt LABEL:METHOD:PATH`` adds a run that was not installed: ``METHOD`` (espcn, edsr or csd) built by the
 registry and loaded from ``PATH``; a slimmable network gets a row at width 1 and one at width 0.25, e.g.
 ``--ckpt "csd run:csd:runs/csd-next/out/csd.ckpt"``. A training checkpoint (``step_*.ckpt``) of a run that kept a
-moving average of its weights (recipe key ``ema``) is scored on that average, as the recipe ships it.
+moving average of its weights (recipe key ``ema``) is scored on that average, as the recipe ships it
+(:func:`course_lib.weights.read_checkpoint`).
 """
 
 from __future__ import annotations
@@ -59,9 +60,7 @@ def networks(ckpts=()) -> list:
 
     out = [(label, method, weights.load(method), kw) for label, method, kw in NETWORKS]
     for label, method, path in ckpts:
-        params = weights.read_checkpoint(path)
-        average = {name[len("ema.") :]: p for name, p in params.items() if name.startswith("ema.") and name != "ema.updates"}
-        net = weights.load_file_into(get_method(method).build(), average or params, f"{path} ({method})")
+        net = weights.load_file_into(get_method(method).build(), path, f"{path} ({method})")
         if method == "espcn":
             out.append((label, method, net, {}))
         else:

@@ -253,6 +253,21 @@ def test_a_training_checkpoint_with_metadata_works_as_weights(tmp_path):
     assert any(not np.array_equal(want[k], params[k].asnumpy()) for k in want)  # trained values, not fresh
 
 
+def test_a_training_checkpoint_with_an_average_loads_the_average(tmp_path):
+    """A run with ``ema`` ships its moving average (fit ends with it in the network); its step checkpoints given
+    as ``--weights`` load that average too, not the raw weights of the last step."""
+    from course_lib.__main__ import load_weights
+
+    _tiny_fit(tmp_path, steps=3, ema=0.5)
+    params, _ = load_checkpoint(sorted(tmp_path.glob("step_*.ckpt"))[-1])
+    got = load_weights(REGISTRY["baseline"].build(num_feat=4), sorted(tmp_path.glob("step_*.ckpt"))[-1], "baseline")
+    differs = False
+    for p in got.get_parameters():
+        np.testing.assert_array_equal(p.asnumpy(), params[f"ema.{p.name}"].asnumpy())
+        differs |= not np.array_equal(params[f"ema.{p.name}"].asnumpy(), params[p.name].asnumpy())
+    assert differs  # the average is not the last step's weights
+
+
 def test_the_run_lock_never_writes_into_a_hard_link(tmp_path):
     victim = tmp_path / "precious.txt"
     victim.write_text("precious")

@@ -99,10 +99,13 @@ def path(method: str) -> Path:
 
 def read_checkpoint(file) -> dict:
     """``{name: Parameter}`` of a ``.ckpt`` (or of an already loaded ``{name: Parameter}``), float16 entries
-    (weights stored at half size) cast to float32."""
+    (weights stored at half size) cast to float32. A training checkpoint of a run that kept a moving average of
+    its weights (``fit(..., ema=...)``: entries ``ema.<name>``) gives that average, the weights such a run ships."""
     import mindspore as ms
 
     params = file if isinstance(file, dict) else ms.load_checkpoint(str(file))
+    average = {name[len("ema.") :]: p for name, p in params.items() if name.startswith("ema.") and name != "ema.updates"}
+    params = average or params
     # entries without a dtype (a training checkpoint's metadata string) are kept as they are
     return {name: ms.Parameter(p.astype(ms.float32), name=name) if getattr(p, "dtype", None) == ms.float16 else p
             for name, p in params.items()}  # fmt: skip
@@ -114,14 +117,14 @@ def load_into(net, method: str):
 
 
 def load_file_into(net, file, label: str):
-    """Load a ``.ckpt`` (or a ``{name: Parameter}`` dict) into ``net``: finite values, and every parameter of ``net`` present with its shape, or a
+    """Load a ``.ckpt`` into ``net``: finite values, and every parameter of ``net`` present with its shape, or a
     WeightsError naming ``label`` and the first parameter that does not fit."""
     import mindspore as ms
 
     from ..train.checkpoint import check_finite_params
 
     params = read_checkpoint(file)
-    check_finite_params(params, label if isinstance(file, dict) else f"{label} ({file})")
+    check_finite_params(params, f"{label} ({file})")
     for p in net.get_parameters():
         if p.name not in params or tuple(params[p.name].shape) != tuple(p.shape):
             raise WeightsError(f"{label} do not fit this network (parameter {p.name})")
