@@ -30,7 +30,7 @@ def _outputs(method, photos):
 
 DEHAZERS = [m for m in ("aecrnet", "ktdn", "srktdn", "aecrnet_dcp", "ktdn_dcp", "srktdn_dcp") if m in weights.available()]
 # Measured with the shipped weights: the paper's tanh head of the tiny AECR-Net blurs the middle frequencies away
-# (their gain 0.003-0.006) and leaves a stride-2 checkerboard at Nyquist (top band 1-5.5x the input's); the paper's
+# (their gain under 0.01) and leaves a stride-2 checkerboard at Nyquist (top band up to 2.5x the input's); the paper's
 # SRKTDN leaves a fine pattern on the densest smoke (4.6x on nh21_32). Strict: the marks go when the weights improve.
 CHECKERBOARD = {
     "aecrnet": pytest.mark.xfail(strict=True, reason="shipped weights: blur + checkerboard (docs/results.md)"),
