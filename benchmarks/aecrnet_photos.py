@@ -36,10 +36,18 @@ def hazed(photos):
         clear = np.ascontiguousarray(clear[: clear.shape[0] // 4 * 4, : clear.shape[1] // 4 * 4])
         depth = degrade.depth_prior(clear.shape[:2])
         for t, a in HOMOGENEOUS_HAZE:
-            out.append(("uniform", degrade.haze(clear, depth, degrade.beta_for_transmission(depth, t), a), clear))
+            out.append(
+                ("uniform", degrade.haze(clear, depth, degrade.beta_for_transmission(depth, t), a), clear)
+            )
         for t, a, seed in NONHOMOGENEOUS_HAZE:
             rng = np.random.default_rng(seed)
-            out.append(("non-homogeneous", degrade.nonhomogeneous_haze(clear, depth, rng, t_mean=t, airlight=a), clear))
+            out.append(
+                (
+                    "non-homogeneous",
+                    degrade.nonhomogeneous_haze(clear, depth, rng, t_mean=t, airlight=a),
+                    clear,
+                )
+            )
     return out
 
 
@@ -80,7 +88,10 @@ def main(argv=None) -> int:
         print("error: --steps must be at least 1", file=sys.stderr)
         return 2
     if args.set5 is not None and not sorted(args.set5.glob("*.png")):
-        print(f"error: --set5 {args.set5}: no .png photos there; give the folder of Set5's HR photos", file=sys.stderr)
+        print(
+            f"error: --set5 {args.set5}: no .png photos there; give the folder of Set5's HR photos",
+            file=sys.stderr,
+        )
         return 2
 
     import train_course_weights as recipe
@@ -99,7 +110,9 @@ def main(argv=None) -> int:
     seconds = {}
     for name, photos in sets.items():
         net, seconds[name] = fine_tune(photos, args.steps)
-        rows[f"+ {args.steps} steps on the {name} photos ({len(photos)})"] = score(quality.restorer("aecrnet", net), tests)
+        rows[f"+ {args.steps} steps on the {name} photos ({len(photos)})"] = score(
+            quality.restorer("aecrnet", net), tests
+        )
     keys = list(rows["dark channel prior"])
     print("| mean PSNR (dB) | " + " | ".join(keys) + " |")
     print("|---" * (len(keys) + 1) + "|")
