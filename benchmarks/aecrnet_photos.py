@@ -28,26 +28,13 @@ import course_lib  # noqa: E402  (sets the oneDNN CPU kernel cap before MindSpor
 
 def hazed(photos):
     """``[(kind, hazy, clear)]``: each photo under the held-out sets' two uniform and two non-homogeneous hazes."""
-    from course_lib.data import degrade
-    from course_lib.data.heldout import HOMOGENEOUS_HAZE, NONHOMOGENEOUS_HAZE
+    from course_lib.data.heldout import nonhomogeneous_hazes, uniform_hazes
 
     out = []
     for clear in photos:
         clear = np.ascontiguousarray(clear[: clear.shape[0] // 4 * 4, : clear.shape[1] // 4 * 4])
-        depth = degrade.depth_prior(clear.shape[:2])
-        for t, a in HOMOGENEOUS_HAZE:
-            out.append(
-                ("uniform", degrade.haze(clear, depth, degrade.beta_for_transmission(depth, t), a), clear)
-            )
-        for t, a, seed in NONHOMOGENEOUS_HAZE:
-            rng = np.random.default_rng(seed)
-            out.append(
-                (
-                    "non-homogeneous",
-                    degrade.nonhomogeneous_haze(clear, depth, rng, t_mean=t, airlight=a),
-                    clear,
-                )
-            )
+        out += [("uniform", hazy, clear) for _, hazy in uniform_hazes(clear)]
+        out += [("non-homogeneous", hazy, clear) for _, hazy in nonhomogeneous_hazes(clear)]
     return out
 
 

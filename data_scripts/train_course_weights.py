@@ -56,7 +56,8 @@ PHOTOS_LARGE = Path.home() / ".cache" / "course_lib" / "photos1024"
 PHOTOS_MORE = Path.home() / ".cache" / "course_lib" / "photos_more"
 # steps, peak lr (cosine), batch, HR patch, degraded versions per photo; 'loss' overrides the registry's,
 # 'pretrain_steps' trains clear -> clear first (its own cosine schedule), 'eval_every' sets the curve's spacing,
-# 'init' starts from another method's course weights, 'teacher' distils from another method's course weights,
+# 'init' starts from another method's course weights ('edsr@0be1a09': the ones shipped at that commit, read from
+# git history and checked against that commit's manifest), 'teacher' distils from another method's course weights,
 # 'compare': 'student_alone' trains the same student without its teacher (same init, steps and batches),
 # 'colour_weight' / 'exposure_level' set Zero-DCE's loss weights (course_lib.losses.zero_reference),
 # 'haze': 'camera' trains dehazers on course_lib.data.degrade.camera_haze (noise, JPEG, denser clouds),
@@ -101,7 +102,9 @@ RECIPES = {
     # 1,024 px too, 36.43 and below the student alone; docs/csd_lr2e4_try.json: lr 2e-4 with EMA, flat at
     # 34.0 dB held-out; docs/csd_finetune_try.json: 6,000 steps and a last stage at lr 1e-4 with EMA, 36.36,
     # the student alone 36.41)
-    "csd": dict(steps=8000, lr=1e-3, batch=8, patch=48, per_photo=8, init="edsr", compare="student_alone"),
+    # the 2,500-step edsr pinned (its commit), so the recipe reproduces the shipped csd; curve every 500 steps
+    "csd": dict(steps=8000, lr=1e-3, batch=8, patch=48, per_photo=8, init="edsr@0be1a09", compare="student_alone",
+                eval_every=500),
     # the paper's tanh head rebuilds every detail through a 4x bottleneck: it first learns to reproduce clear
     # photos (1,000 steps: 16.7 dB held-out, a blur; 4,000: 18.6 dB, still below the prior's 22.1 / 18.7).
     # Tried 2026-12-06 (docs/aecrnet_tanh_curve.json): after 2,000 clear -> clear steps it rebuilt clear photos at
@@ -144,7 +147,9 @@ RECIPES = {
                  init="ktdn_teacher"),
     "srktdn": dict(steps=3000, pretrain_steps=1000, lr=2e-4, batch=4, patch=160, per_photo=8, grad_clip=0.5,
                    store="float16", max_side=320, haze="camera"),
-    "aecrnet_dcp": dict(steps=1600, lr=2e-4, batch=4, patch=112, per_photo=20, grad_clip=0.5, max_side=256),
+    # the shipped weights of 2026-11-27 had no curve; scored every 200 steps since 2026-12-07
+    "aecrnet_dcp": dict(steps=1600, lr=2e-4, batch=4, patch=112, per_photo=20, grad_clip=0.5, max_side=256,
+                        eval_every=200),
 }
 RECIPE_KEYS = ("steps", "lr", "batch", "patch", "per_photo", "loss", "pretrain_steps", "eval_every", "init", "teacher",
                "compare", "colour_weight", "exposure_level", "colour_reference", "tv_weight", "low_light", "haze",
@@ -294,12 +299,43 @@ def learning_curve(history) -> list:
              **{k: round(v, 4) for k, v in m.items() if k != "step"}} for m in history.metrics]  # fmt: skip
 
 
+def pinned_weights(method: str, commit: str, folder: Path, repo: Path = REPO) -> Path:
+    """``method``'s course weights as shipped at ``commit`` of ``repo`` (from git history), written into ``folder``
+    and checked against that commit's manifest; a ValueError names the fix when git or the commit is missing."""
+    import hashlib
+    import subprocess
+
+    def show(path: str) -> bytes:
+        try:
+            return subprocess.run(["git", "-C", str(repo), "show", f"{commit}:course_lib/weights/{path}"],
+                                  check=True, capture_output=True).stdout  # fmt: skip
+        except (OSError, subprocess.CalledProcessError) as e:
+            raise ValueError(f"init {method}@{commit}: cannot read course_lib/weights/{path} at that commit "
+                             f"({e}); run the recipe in a git clone of the course that holds the commit") from e
+
+    entry = json.loads(show("manifest.json")).get(method)
+    if entry is None:
+        raise ValueError(f"init {method}@{commit}: that commit shipped no {method}; pin a commit that did")
+    data = show(entry["file"])
+    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+        raise ValueError(f"init {method}@{commit}: the file does not match that commit's manifest")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{method}@{commit}.ckpt"
+    target.write_bytes(data)
+    return target
+
+
 def load_init(net, method: str, out: Path) -> None:
-    """Start ``net`` from ``method``'s weights in ``out`` (this recipe's output), else the shipped ones."""
+    """Start ``net`` from ``method``'s weights in ``out`` (this recipe's output), else the shipped ones;
+    ``method@commit`` takes the weights shipped at that commit."""
     import mindspore as ms
 
     from course_lib import weights
 
+    if "@" in method:
+        name, commit = method.split("@", 1)
+        ms.load_param_into_net(net, weights.read_checkpoint(pinned_weights(name, commit, out)), strict_load=True)
+        return
     local = out / f"{method}.ckpt"
     if local.is_file():
         ms.load_param_into_net(net, weights.read_checkpoint(local), strict_load=True)

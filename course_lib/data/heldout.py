@@ -42,27 +42,33 @@ def _photos(max_side: int, multiple: int = 4):
     return out
 
 
+def uniform_hazes(clean: np.ndarray) -> List[Tuple[str, np.ndarray]]:
+    """The held-out set's two uniform hazes of any photo ``(H, W, 3)`` in [0, 1]: ``[(label, hazy)]``, e.g. to
+    score a dehazer on photos of your own under exactly the course's test haze."""
+    depth = degrade.depth_prior(clean.shape[:2])
+    return [(f"t{t_mean:g} A{a:g}", degrade.haze(clean, depth, degrade.beta_for_transmission(depth, t_mean), a))
+            for t_mean, a in HOMOGENEOUS_HAZE]  # fmt: skip
+
+
+def nonhomogeneous_hazes(clean: np.ndarray) -> List[Tuple[str, np.ndarray]]:
+    """The held-out set's two clouds of uneven, tinted haze over any photo ``(H, W, 3)`` in [0, 1]:
+    ``[(label, hazy)]``; the clouds' seeds are fixed, so every call gives the same images."""
+    depth = degrade.depth_prior(clean.shape[:2])
+    return [(f"NH t{t_mean:g}",
+             degrade.nonhomogeneous_haze(clean, depth, np.random.default_rng(seed), t_mean=t_mean, airlight=a))
+            for t_mean, a, seed in NONHOMOGENEOUS_HAZE]  # fmt: skip
+
+
 def haze_homogeneous(max_side: int = DEFAULT_SIDE) -> List[Triple]:
     """4 images: each held-out photo at two haze levels, uniform density, grey airlight."""
-    out = []
-    for name, clean in _photos(max_side):
-        depth = degrade.depth_prior(clean.shape[:2])
-        for t_mean, a in HOMOGENEOUS_HAZE:
-            hazy = degrade.haze(clean, depth, degrade.beta_for_transmission(depth, t_mean), a)
-            out.append((f"{name} t{t_mean:g} A{a:g}", hazy, clean))
-    return out
+    return [(f"{name} {label}", hazy, clean) for name, clean in _photos(max_side)
+            for label, hazy in uniform_hazes(clean)]  # fmt: skip
 
 
 def haze_nonhomogeneous(max_side: int = DEFAULT_SIDE) -> List[Triple]:
     """4 images: each held-out photo under two fixed clouds of uneven haze with tinted airlight."""
-    out = []
-    for name, clean in _photos(max_side):
-        depth = degrade.depth_prior(clean.shape[:2])
-        for t_mean, a, seed in NONHOMOGENEOUS_HAZE:
-            rng = np.random.default_rng(seed)
-            hazy = degrade.nonhomogeneous_haze(clean, depth, rng, t_mean=t_mean, airlight=a)
-            out.append((f"{name} NH t{t_mean:g}", hazy, clean))
-    return out
+    return [(f"{name} {label}", hazy, clean) for name, clean in _photos(max_side)
+            for label, hazy in nonhomogeneous_hazes(clean)]  # fmt: skip
 
 
 def super_resolution(scale: int = 2, max_side: int = DEFAULT_SIDE) -> List[Triple]:

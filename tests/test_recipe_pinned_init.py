@@ -1,0 +1,62 @@
+"""The recipe's pinned start ``init: 'edsr@COMMIT'``: the weights shipped at that commit, read from git history
+and checked against that commit's manifest (a throwaway git repository stands in for the course's)."""
+
+import hashlib
+import json
+import shutil
+import subprocess
+
+import pytest
+from script_loader import load_script
+
+recipe = load_script("train_course_weights")
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+
+def git(repo, *args):
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
+    out = subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env)
+    return out.stdout.strip()
+
+
+def commit_weights(repo, data: bytes, sha: str) -> str:
+    folder = repo / "course_lib" / "weights"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "edsr.ckpt").write_bytes(data)
+    (folder / "manifest.json").write_text(json.dumps({"edsr": {"file": "edsr.ckpt", "sha256": sha}}))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "weights")
+    return git(repo, "rev-parse", "--short", "HEAD")
+
+
+@needs_git
+def test_pinned_weights_are_the_files_of_that_commit(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    old = commit_weights(repo, b"old weights", hashlib.sha256(b"old weights").hexdigest())
+    commit_weights(repo, b"new weights", hashlib.sha256(b"new weights").hexdigest())  # the later commit
+
+    path = recipe.pinned_weights("edsr", old, tmp_path / "out", repo=repo)
+    assert path.read_bytes() == b"old weights"
+    assert path.parent == tmp_path / "out"
+
+
+@needs_git
+def test_a_pin_that_does_not_hold_is_one_clear_error(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    tampered = commit_weights(repo, b"weights", hashlib.sha256(b"other").hexdigest())
+    with pytest.raises(ValueError, match="does not match that commit's manifest"):
+        recipe.pinned_weights("edsr", tampered, tmp_path / "out", repo=repo)
+    with pytest.raises(ValueError, match="shipped no csd"):
+        recipe.pinned_weights("csd", tampered, tmp_path / "out", repo=repo)
+    with pytest.raises(ValueError, match="run the recipe in a git clone"):
+        recipe.pinned_weights("edsr", "0000000", tmp_path / "out", repo=repo)
+    assert not (tmp_path / "out").exists()  # nothing written when the pin fails
