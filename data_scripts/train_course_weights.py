@@ -12,7 +12,8 @@ folder; ``--install`` then copies finished methods into the package (``course_li
 Nothing is written into the package unless ``--install`` is given: trained weights and their manifest go to
 ``--out`` (default ``runs/course-weights``), checkpoints to ``--runs`` (default ``runs/course/METHOD``, every
 250 steps; a stopped run continues from there when started again, bit-exactly: same batches, same optimiser
-state; ``--steps`` may grow between runs, the schedule is then recomputed for the new length). ``--install``
+state). A checkpoint folder holds one recipe: a run with other settings (``--steps``, ``--set``, an edited
+recipe) in the same ``--runs`` folder stops with an error instead of mixing two schedules. ``--install``
 refuses short tries (``--steps`` below the recipe's) and refuses to run under CI, so the tests' weights stay.
 
 Each method is trained with the registry's network and loss (``course_lib.models.REGISTRY``) by
@@ -343,6 +344,22 @@ def load_init(net, method: str, out: Path) -> None:
         weights.load_into(net, method)
 
 
+def claim_run_folder(run_root: Path, method: str, recipe: dict) -> None:
+    """Record ``recipe`` beside ``method``'s checkpoints in ``run_root``; a ValueError when they hold a run of
+    another recipe. ``fit`` resumes any checkpoint it finds, and a run whose steps grew would go on with a
+    recomputed schedule: for course weights that is a mixed run, not the recipe."""
+    path = run_root / f"{method}_recipe.json"
+    wanted = json.loads(json.dumps(recipe))
+    if path.is_file():
+        found = json.loads(path.read_text())
+        if found != wanted:
+            raise ValueError(f"--runs {run_root} holds a {method} run of another recipe ({found}, now {wanted}); "
+                             "give a new --runs folder, or delete that run to start it over")  # fmt: skip
+        return
+    run_root.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(wanted, indent=1) + "\n")
+
+
 def train_one(method, photos, run_root, out, steps=None, finetune_photos=()):
     """Train (or resume) one method; returns (net, history, seconds, recipe, loss name). ``finetune_photos`` are
     added for the fine-tuning stage only."""
@@ -356,6 +373,7 @@ def train_one(method, photos, run_root, out, steps=None, finetune_photos=()):
     if steps and steps < recipe["steps"] and recipe.pop("finetune", None):
         print(f"--steps {steps}: a short try; the recipe's fine-tuning stage is left out", flush=True)
     recipe["steps"] = steps or recipe["steps"]
+    claim_run_folder(run_root, method, recipe)
     device.setup(seed=0, verbose=False)
     net = build_network(spec, recipe)
     if recipe.get("init"):

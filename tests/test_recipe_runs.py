@@ -1,5 +1,6 @@
-"""The recipe's pinned start ``init: 'edsr@COMMIT'``: the weights shipped at that commit, read from git history
-and checked against that commit's manifest (a throwaway git repository stands in for the course's)."""
+"""The course-weights recipe's runs: a pinned start ``init: 'edsr@COMMIT'`` (the weights shipped at that commit,
+read from git history and checked against that commit's manifest; a throwaway git repository stands in for the
+course's), and one recipe per checkpoint folder."""
 
 import hashlib
 import json
@@ -60,3 +61,13 @@ def test_a_pin_that_does_not_hold_is_one_clear_error(tmp_path):
     with pytest.raises(ValueError, match="run the recipe in a git clone"):
         recipe.pinned_weights("edsr", "0000000", tmp_path / "out", repo=repo)
     assert not (tmp_path / "out").exists()  # nothing written when the pin fails
+
+
+def test_a_checkpoint_folder_takes_one_recipe(tmp_path):
+    runs = tmp_path / "runs"
+    recipe.claim_run_folder(runs, "csd", {"steps": 800, "lr": 1e-3})
+    recipe.claim_run_folder(runs, "csd", {"steps": 800, "lr": 1e-3})  # the same run, resumed
+    recipe.claim_run_folder(runs, "edsr", {"steps": 20000})  # another method beside it
+    with pytest.raises(ValueError, match="holds a csd run of another recipe.*give a new --runs folder"):
+        recipe.claim_run_folder(runs, "csd", {"steps": 3000, "lr": 1e-3})  # grown: would mix two schedules
+    assert json.loads((runs / "csd_recipe.json").read_text()) == {"steps": 800, "lr": 1e-3}
