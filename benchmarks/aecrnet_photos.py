@@ -2,6 +2,8 @@
 steps (L1, lr 1e-4, batch 8, 64-px crops, seed 0) on two photo sets, then scored:
 
 - ``bundled``: the five bundled training photos (``course_lib.data.train_images``: sharp, detailed scenes);
+- ``sharp``: the five and the 14 sharp scenes of ``data_scripts/get_photos.py --set sharp`` (OpenCV's samples:
+  streets, buildings, aerial views, in focus at every depth);
 - ``recipe``: the recipe's 42 photos (the five, the 24 Debian wallpapers and the 13 further photos: many macro
   shots with large out-of-focus areas; needs ``data_scripts/get_photos.py`` and ``--set more``).
 
@@ -9,6 +11,8 @@ Scores: mean PSNR on the held-out hazes (coffee, chelsea) and, as a check on pho
 on Set5's HR photos under the same four hazes (``--set5``; not shipped). Usage::
 
     python benchmarks/aecrnet_photos.py --set5 ../shared/reference_data/set5/HR --json docs/aecrnet_photos_try.json
+
+``--sets bundled sharp`` trains only those (each set's run is seeded: the same numbers every time).
 """
 
 import argparse
@@ -65,11 +69,15 @@ def fine_tune(photos, steps: int):
     return net, time.perf_counter() - t0
 
 
+SETS = ("bundled", "sharp", "recipe")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--set5", type=Path, default=None, help="a folder of Set5 HR photos (optional)")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS), help="the photo sets to train on")
     args = parser.parse_args(argv)
     if args.steps < 1:
         print("error: --steps must be at least 1", file=sys.stderr)
@@ -93,9 +101,14 @@ def main(argv=None) -> int:
         tests["Set5"] = hazed([load_image(f) for f in sorted(args.set5.glob("*.png"))])
     rows = {"dark channel prior": score(baselines.dark_channel_prior, tests),
             "shipped aecrnet": score(quality.restorer("aecrnet", weights.load("aecrnet")), tests)}  # fmt: skip
-    sets = {"bundled": train_images(512), "recipe": recipe.training_photos(None)[0] + recipe.more_photos()[0]}
+    sets = {
+        "bundled": lambda: train_images(512),
+        "sharp": lambda: train_images(512) + recipe.sharp_photos()[0],
+        "recipe": lambda: recipe.training_photos(None)[0] + recipe.more_photos()[0],
+    }
     seconds = {}
-    for name, photos in sets.items():
+    for name in args.sets:
+        photos = sets[name]()
         net, seconds[name] = fine_tune(photos, args.steps)
         rows[f"+ {args.steps} steps on the {name} photos ({len(photos)})"] = score(
             quality.restorer("aecrnet", net), tests

@@ -3,6 +3,7 @@
     python data_scripts/get_photos.py                 # -> ~/.cache/course_lib/photos (about 140 MB download)
     python data_scripts/get_photos.py --out DIR --max-side 512
     python data_scripts/get_photos.py --set more      # 13 more -> ~/.cache/course_lib/photos_more (16 MB download)
+    python data_scripts/get_photos.py --set sharp     # 14 sharp scenes -> ~/.cache/course_lib/photos_sharp (96 MB)
 
 The packages come from Debian's own mirror (a package registry, reachable where PyPI is), pinned by size
 and SHA-256; the ``.deb`` (an ``ar`` archive holding ``data.tar.xz``) is read with the standard library,
@@ -19,6 +20,14 @@ is ``--max-side`` pixels (PIL bicubic with antialiasing: sharp, like the held-ou
 * ``lomiri-wallpapers-16.04`` 20.04.0-2 (Ubuntu 16.04's community wallpapers), ``usr/share/backgrounds``:
   13 photos, CC-BY-4.0, CC-BY-SA-4.0 or CC0-1.0, authors and licences from its ``debian/copyright``
   (its two graphic designs are left out).
+
+``--set sharp`` (recipe key ``sharp_photos``) takes 14 sharp, detailed scenes in focus at every depth (streets,
+buildings, aerial views, a circuit board, fruit), where many wallpapers are macro shots with soft backgrounds:
+
+* ``opencv-doc`` 4.6.0+dfsg-12, ``usr/share/doc/opencv-doc/examples/data``: OpenCV's sample images, Apache-2.0
+  AND BSD-3-Clause as Debian's ``debian/copyright`` records them (the images are of mixed origin; credit OpenCV).
+  None of them is in Set5 or Set14 (OpenCV's ``baboon.jpg`` is Set14's ``baboon``: left out; its
+  ``butterfly.jpg`` is another photo than Set5's).
 
 None of them is a held-out photo (coffee, chelsea), so quality measured on those stays honest.
 
@@ -62,8 +71,18 @@ PACKAGES = {
         sha256="a99ff6a3bfe451e4cc0682ecb3cc82e71740626d59e4845ae34a0a0e45421eab",
         licence="per photo, from debian/copyright",
     ),
+    "opencv-doc": dict(
+        url=f"{MIRROR}/o/opencv/opencv-doc_4.6.0+dfsg-12_all.deb",
+        size=95_715_012,
+        sha256="4b12681df35878207ac7097dc66184b2ae552e4bf4ddd2af04a0f03ed0b8682a",
+        licence="Apache-2.0 AND BSD-3-Clause (debian/copyright of opencv-doc; images of mixed origin)",
+    ),
 }
-SETS = {"course": ("mate-backgrounds", "plasma-workspace-wallpapers"), "more": ("lomiri-wallpapers-16.04",)}
+SETS = {
+    "course": ("mate-backgrounds", "plasma-workspace-wallpapers"),
+    "more": ("lomiri-wallpapers-16.04",),
+    "sharp": ("opencv-doc",),
+}
 MATE = ("Aqua", "Blinds", "Dune", "FreshFlower", "Garden", "GreenMeadow", "LadyBird", "RainDrops", "Storm",
         "TwoWings", "Wood", "YellowFlower")  # fmt: skip
 PLASMA = ("BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour", "EveningGlow", "FallenLeaf", "Grey", "Kite",
@@ -84,8 +103,14 @@ LOMIRI = {
     "sunset_by_Aitzol_Berasategi": ("Aitzol Berasategi", "CC-BY-4.0"),
     "Wine_by_Jakkub_Mede": ("Jakub Mede", "CC-BY-4.0"),
 }
+# opencv-doc's sharp colour photographs (its drawings, charts, grey frames and Set14's baboon left out)
+OPENCV = ("aero1.jpg", "aero3.jpg", "aloeL.jpg", "board.jpg", "building.jpg", "butterfly.jpg", "chicky_512.png",
+          "fruits.jpg", "graf1.png", "home.jpg", "leuvenA.jpg", "messi5.jpg", "rubberwhale1.png",
+          "squirrel_cls.jpg")  # fmt: skip
 DEFAULT_OUT = Path.home() / ".cache" / "course_lib" / "photos"
 DEFAULT_OUT_MORE = Path.home() / ".cache" / "course_lib" / "photos_more"
+DEFAULT_OUT_SHARP = Path.home() / ".cache" / "course_lib" / "photos_sharp"
+DEFAULT_OUTS = {"course": DEFAULT_OUT, "more": DEFAULT_OUT_MORE, "sharp": DEFAULT_OUT_SHARP}
 
 
 class PhotoError(RuntimeError):
@@ -154,7 +179,8 @@ def _largest(tar: tarfile.TarFile, folder: str):
 
 
 def collect(out: Path, max_side: int, photo_set: str = "course"):
-    """Write the photos of ``photo_set`` ('course' or 'more') as PNG into ``out``; return the licence records."""
+    """Write the photos of ``photo_set`` ('course', 'more' or 'sharp') as PNG into ``out``; return the licence
+    records."""
     from PIL import Image
 
     cache = out / "_downloads"
@@ -167,6 +193,14 @@ def collect(out: Path, max_side: int, photo_set: str = "course"):
             img.save(out / f"{name}.png")
         records[name] = dict(package=package, author=author, licence=licence)
 
+    if photo_set == "sharp":
+        with deb_members(download("opencv-doc", cache)) as tar:
+            for file in OPENCV:
+                member = tar.getmember(f"./usr/share/doc/opencv-doc/examples/data/{file}")
+                save(tar.extractfile(member), Path(file).stem, PACKAGES["opencv-doc"]["licence"], "OpenCV samples",
+                     "opencv-doc 4.6.0+dfsg-12")  # fmt: skip
+        (out / "LICENCES.json").write_text(json.dumps(records, indent=1))
+        return records
     if photo_set == "more":
         with deb_members(download("lomiri-wallpapers-16.04", cache)) as tar:
             for name, (author, licence) in LOMIRI.items():
@@ -195,14 +229,15 @@ def collect(out: Path, max_side: int, photo_set: str = "course"):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=None,
-                        help=f"folder (default {DEFAULT_OUT}; with --set more, {DEFAULT_OUT_MORE})")  # fmt: skip
+                        help=f"folder (default {DEFAULT_OUT}; with --set more, {DEFAULT_OUT_MORE}; with --set "
+                             f"sharp, {DEFAULT_OUT_SHARP})")  # fmt: skip
     parser.add_argument("--max-side", type=int, default=512, help="longer side of the saved photos (512)")
     parser.add_argument("--set", choices=sorted(SETS), default="course", dest="photo_set",
                         help="course: the 24 photos every recipe uses; more: 13 further ones (recipe key "
-                             "more_photos)")  # fmt: skip
+                             "more_photos); sharp: 14 sharp scenes (recipe key sharp_photos)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.out is None:
-        args.out = DEFAULT_OUT_MORE if args.photo_set == "more" else DEFAULT_OUT
+        args.out = DEFAULT_OUTS[args.photo_set]
     try:
         if args.max_side < 1:
             raise PhotoError(f"--max-side {args.max_side}: give the longer side in pixels, 1 or more")

@@ -55,6 +55,8 @@ PHOTOS = Path.home() / ".cache" / "course_lib" / "photos"
 PHOTOS_LARGE = Path.home() / ".cache" / "course_lib" / "photos1024"
 # 13 further photos, many landscapes with depth (recipe key ``more_photos``; get_photos.py --set more)
 PHOTOS_MORE = Path.home() / ".cache" / "course_lib" / "photos_more"
+# 14 sharp scenes in focus at every depth, OpenCV's samples (recipe key ``sharp_photos``; get_photos.py --set sharp)
+PHOTOS_SHARP = Path.home() / ".cache" / "course_lib" / "photos_sharp"
 # steps, peak lr (cosine), batch, HR patch, degraded versions per photo; 'loss' overrides the registry's,
 # 'pretrain_steps' trains clear -> clear first (its own cosine schedule), 'eval_every' sets the curve's spacing,
 # 'init' starts from another method's course weights ('edsr@0be1a09': the ones shipped at that commit, read from
@@ -200,6 +202,11 @@ def large_photos():
 def more_photos():
     """The 13 further photos (:data:`PHOTOS_MORE`, 512 px), and their line for the manifest."""
     return cached_photos(PHOTOS_MORE, "python data_scripts/get_photos.py --set more")
+
+
+def sharp_photos():
+    """The 14 sharp scenes (:data:`PHOTOS_SHARP`, 512 px), and their line for the manifest."""
+    return cached_photos(PHOTOS_SHARP, "python data_scripts/get_photos.py --set sharp")
 
 
 def shrink(img, max_side):

@@ -476,6 +476,37 @@ def test_get_photos_more_set_keeps_the_photos_and_their_licences(monkeypatch, ca
     assert "wrote 13 photos" in capsys.readouterr().out
 
 
+def test_get_photos_sharp_set_keeps_the_listed_photos_only(monkeypatch, capsys, tmp_path):
+    import json
+
+    from PIL import Image
+
+    def image(w, h, mode="RGB"):
+        buf = io.BytesIO()
+        Image.new(mode, (w, h), 200).save(buf, "PNG")
+        return buf.getvalue()
+
+    folder = "./usr/share/doc/opencv-doc/examples/data"
+    files = {f"{folder}/{name}": image(80, 60, "RGBA" if name.endswith(".png") else "RGB") for name in gp.OPENCV}
+    files[f"{folder}/baboon.jpg"] = image(80, 60)  # Set14's baboon: left out
+    files[f"{folder}/left01.jpg"] = image(80, 60, "L")  # a calibration frame: left out
+    deb = tmp_path / "_downloads" / "opencv-doc_4.6.0+dfsg-12_all.deb"
+    deb.parent.mkdir()
+    _fake_deb(deb, files)
+    data = deb.read_bytes()
+    monkeypatch.setitem(gp.PACKAGES["opencv-doc"], "size", len(data))
+    monkeypatch.setitem(gp.PACKAGES["opencv-doc"], "sha256", hashlib.sha256(data).hexdigest())
+    assert gp.main(["--set", "sharp", "--out", str(tmp_path), "--max-side", "40"]) == 0
+    pngs = sorted(p.stem for p in tmp_path.glob("*.png"))
+    assert pngs == sorted(name.split(".")[0] for name in gp.OPENCV) and len(pngs) == 14
+    with Image.open(tmp_path / "chicky_512.png") as img:  # RGBA in the package, RGB 40 x 30 here
+        assert (img.mode, img.size) == ("RGB", (40, 30))
+    licences = json.loads((tmp_path / "LICENCES.json").read_text())
+    assert licences["building"]["package"] == "opencv-doc 4.6.0+dfsg-12"
+    assert "Apache-2.0 AND BSD-3-Clause" in licences["building"]["licence"]
+    assert "wrote 14 photos" in capsys.readouterr().out
+
+
 def test_the_recipe_installs_only_runs_of_the_recipe_as_written(tmp_path, monkeypatch):
     """A full-length run trained with other settings (--set) is refused by --install, naming both recipes; the
     HDR tries' network keywords reach EfficientHDR, and other methods refuse them."""
