@@ -64,7 +64,8 @@ PHOTOS_SHARP = Path.home() / ".cache" / "course_lib" / "photos_sharp"
 # 'compare': 'student_alone' trains the same student without its teacher (same init, steps and batches),
 # 'colour_weight' / 'exposure_level' set Zero-DCE's loss weights (course_lib.losses.zero_reference),
 # 'haze': 'camera' trains dehazers on course_lib.data.degrade.camera_haze (noise, JPEG, denser clouds),
-# 'more_photos' adds the 13 photos of get_photos.py --set more (PHOTOS_MORE),
+# 'more_photos' adds the 13 photos of get_photos.py --set more (PHOTOS_MORE), 'sharp_photos' the 14 sharp scenes of
+# --set sharp (PHOTOS_SHARP), 'wallpapers': False leaves the 24 Debian wallpapers out (the bundled five stay),
 # 'finetune': a last stage after 'steps' (its own keys override the recipe's: steps, lr, patch, ema,
 # more_photos, ...), the field's last stage of smaller steps, larger crops and an average of the weights,
 # 'ema': the decay of a moving average of the weights (fit's ``ema``): the curve scores it and it is shipped,
@@ -156,23 +157,26 @@ RECIPES = {
 }
 RECIPE_KEYS = ("steps", "lr", "batch", "patch", "per_photo", "loss", "pretrain_steps", "eval_every", "init", "teacher",
                "compare", "colour_weight", "exposure_level", "colour_reference", "tv_weight", "low_light", "haze",
-               "more_photos", "large_photos", "max_side", "max_shift", "network", "finetune", "ema", "store",
-               "grad_clip")  # fmt: skip
+               "more_photos", "sharp_photos", "wallpapers", "large_photos", "max_side", "max_shift", "network",
+               "finetune", "ema", "store", "grad_clip")  # fmt: skip
 LICENCES = {
     "bundled": "scikit-image and matplotlib sample photos: public domain / Middlebury (course_lib.data.images)",
     "debian": "mate-backgrounds (GPL-2+) and plasma-workspace-wallpapers (LGPL-3, Volna CC-BY-SA-4.0): "
     "see ~/.cache/course_lib/photos/LICENCES.json (data_scripts/get_photos.py)",
     "debian, more_photos only": "lomiri-wallpapers-16.04 (CC-BY-4.0, CC-BY-SA-4.0, CC0-1.0): see "
     "~/.cache/course_lib/photos_more/LICENCES.json (data_scripts/get_photos.py --set more)",
+    "debian, sharp_photos only": "opencv-doc's sample images (Apache-2.0 AND BSD-3-Clause per its debian/copyright): "
+    "see ~/.cache/course_lib/photos_sharp/LICENCES.json (data_scripts/get_photos.py --set sharp)",
 }
 
 
-def training_photos(extra: Path | None, max_side: int = 512):
-    """The bundled training photos + the Debian photos (+ ``extra``), as float32 (H, W, 3)."""
+def training_photos(extra: Path | None, max_side: int = 512, wallpapers: bool = True):
+    """The bundled training photos + the Debian wallpapers (unless ``wallpapers`` is False) (+ ``extra``), as
+    float32 (H, W, 3)."""
     from course_lib.data import load_image, train_images
 
     photos, names = train_images(max_side=max_side), ["bundled training photos"]
-    folders = [f for f in (PHOTOS, extra) if f is not None]
+    folders = [f for f in (PHOTOS if wallpapers else None, extra) if f is not None]
     for folder in folders:
         files = sorted(p for p in Path(folder).glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
         if not files and folder == PHOTOS:
@@ -661,6 +665,22 @@ def _main(argv=None) -> int:
         RECIPES.update(written)
 
 
+def method_photos(method: str, extra: Path | None, steps: int | None):
+    """``(photos, their lines for the manifest, the fine-tuning stage's extra photos)`` of ``method``'s recipe."""
+    keys = RECIPES[method]
+    photos, names = training_photos(extra, wallpapers=keys.get("wallpapers", True))
+    for key, load in (("large_photos", large_photos), ("more_photos", more_photos), ("sharp_photos", sharp_photos)):
+        if keys.get(key):
+            more, name = load()
+            photos, names = photos + more, names + [name]
+    finetune_photos = []
+    full = not steps or steps >= keys["steps"]  # short tries leave the last stage out
+    if full and (keys.get("finetune") or {}).get("more_photos") and not keys.get("more_photos"):
+        finetune_photos, name = more_photos()
+        names.append(f"{name} (fine-tuning stage only)")
+    return photos, names, finetune_photos
+
+
 def _train(args, out: Path) -> int:
     import mindspore as ms
 
@@ -670,22 +690,11 @@ def _train(args, out: Path) -> int:
         raise ValueError(f"--out {out} is a file; give a folder")
     if args.photos is not None and not args.photos.is_dir():
         raise FileNotFoundError(f"--photos {args.photos}: no such folder; give a folder of .png/.jpg photos")
-    base_photos, base_names = training_photos(args.photos)
+    chosen = {method: method_photos(method, args.photos, args.steps) for method in args.methods}  # every cache first
     out.mkdir(parents=True, exist_ok=True)
     for method in args.methods:
         print(f"== {method}: {RECIPES[method]}", flush=True)
-        photos, photo_names = base_photos, list(base_names)
-        if RECIPES[method].get("large_photos"):
-            large, name = large_photos()
-            photos, photo_names = photos + large, photo_names + [name]
-        if RECIPES[method].get("more_photos"):
-            more, name = more_photos()
-            photos, photo_names = photos + more, photo_names + [name]
-        finetune_photos = []
-        full = not args.steps or args.steps >= RECIPES[method]["steps"]  # short tries leave the last stage out
-        if full and (RECIPES[method].get("finetune") or {}).get("more_photos") and not RECIPES[method].get("more_photos"):
-            finetune_photos, name = more_photos()
-            photo_names.append(f"{name} (fine-tuning stage only)")
+        photos, photo_names, finetune_photos = chosen.pop(method)
         net, history, seconds, recipe, loss_name, pretrain_seconds = train_one(method, photos, args.runs, out, args.steps,
                                                                                finetune_photos)  # fmt: skip
         entry = {

@@ -71,3 +71,29 @@ def test_a_checkpoint_folder_takes_one_recipe(tmp_path):
     with pytest.raises(ValueError, match="holds a csd run of another recipe.*give a new --runs folder"):
         recipe.claim_run_folder(runs, "csd", {"steps": 3000, "lr": 1e-3})  # grown: would mix two schedules
     assert json.loads((runs / "csd_recipe.json").read_text()) == {"steps": 800, "lr": 1e-3}
+
+
+def test_recipe_photo_keys_choose_the_photo_sets(tmp_path, monkeypatch):
+    import numpy as np
+    from PIL import Image
+
+    def cache(name, count):
+        folder = tmp_path / name
+        folder.mkdir()
+        for k in range(count):
+            Image.new("RGB", (24, 16), (k, 0, 0)).save(folder / f"{k}.png")
+        return folder
+
+    monkeypatch.setattr(recipe, "PHOTOS", cache("wallpapers", 3))
+    monkeypatch.setattr(recipe, "PHOTOS_MORE", cache("more", 2))
+    monkeypatch.setattr(recipe, "PHOTOS_SHARP", cache("sharp", 4))
+    monkeypatch.setattr("course_lib.data.train_images", lambda max_side=None: [np.zeros((8, 8, 3), np.float32)])
+    monkeypatch.setitem(recipe.RECIPES, "try_a", {"steps": 10, "sharp_photos": True, "wallpapers": False})
+    monkeypatch.setitem(recipe.RECIPES, "try_b", {"steps": 10, "more_photos": True, "sharp_photos": True})
+
+    photos, names, finetune = recipe.method_photos("try_a", None, None)
+    assert len(photos) == 1 + 4 and finetune == []  # the bundled photo and the sharp scenes, no wallpapers
+    assert names == ["bundled training photos", f"4 photos from {tmp_path / 'sharp'}"]
+    photos, names, _ = recipe.method_photos("try_b", None, None)
+    assert len(photos) == 1 + 3 + 2 + 4
+    assert [photo.shape for photo in photos[1:]] == [(16, 24, 3)] * 9
