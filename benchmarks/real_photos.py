@@ -12,7 +12,9 @@ and mean blue/red ratio of the input, the course weights, the classical gamma 0.
 
 ``--ckpt LABEL:KEYWORDS:PATH`` adds a dehazing try: an AECR-Net with the paper's head,
 ``aecrnet_tiny(KEYWORDS)`` (keywords as ``num_feat=32``; ``-`` for none), loaded from ``PATH``, e.g.
-``--ckpt "aecrnet F=32:num_feat=32:runs/try-aecrnet-f32/out/aecrnet.ckpt"``.
+``--ckpt "aecrnet F=32:num_feat=32:runs/try-aecrnet-f32/out/aecrnet.ckpt"``; with the keyword
+``method='srktdn'`` (any registered dehazer) the registry's network of that method instead, e.g.
+``--ckpt "srktdn EMA:method='srktdn':runs/srk-ema/srktdn.ckpt"``.
 """
 
 from __future__ import annotations
@@ -52,15 +54,24 @@ def course_restorers(methods):
 
 
 def try_restorers(ckpts) -> dict:
-    """``{label: restorer}`` of AECR-Net tries ``(label, keywords, path)``; WeightsError when one does not fit."""
+    """``{label: restorer}`` of dehazing tries ``(label, keywords, path)``: ``aecrnet_tiny(**keywords)``, or the
+    registry's network of ``keywords['method']``; WeightsError when one does not fit."""
     from course_lib import quality, weights
+    from course_lib.models import get_method
     from course_lib.models.aecrnet import aecrnet_tiny
 
     out = {}
     for label, kw, path in ckpts:
-        net = weights.load_file_into(aecrnet_tiny(**kw), path, f"{path} (aecrnet_tiny({kw}))")
+        kw = dict(kw)
+        method = kw.pop("method", "aecrnet")
+        if method not in DEHAZERS:
+            raise ValueError(f"--ckpt {label}: method={method!r} is not a dehazer; choose from {', '.join(DEHAZERS)}")
+        if method != "aecrnet" and kw:
+            raise ValueError(f"--ckpt {label}: keywords {kw} apply to aecrnet only; give method= alone")
+        net = aecrnet_tiny(**kw) if method == "aecrnet" else get_method(method).build()
+        net = weights.load_file_into(net, path, f"{path} ({method} {kw or ''})".strip())
         net.set_train(False)
-        out[label] = quality.restorer("aecrnet", net)
+        out[label] = quality.restorer(method, net)
     return out
 
 
@@ -130,7 +141,8 @@ def main(argv=None) -> int:
     parser.add_argument("--figure", type=Path, default=None, help="also draw the first photo of each set here")
     parser.add_argument("--ckpt", action="append", default=[], metavar="LABEL:KEYWORDS:PATH",
                         help='also score an AECR-Net try, aecrnet_tiny(KEYWORDS), e.g. '
-                        '"aecrnet F=32:num_feat=32:runs/try/out/aecrnet.ckpt" ("-" for no keywords)')  # fmt: skip
+                        '"aecrnet F=32:num_feat=32:runs/try/out/aecrnet.ckpt" ("-" for no keywords), or with '
+                        "KEYWORDS method='srktdn' another dehazer's network")  # fmt: skip
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO / "benchmarks"))
     from hdr_regions import parse_ckpts  # the same LABEL:KEYWORDS:PATH parsing
@@ -146,7 +158,7 @@ def main(argv=None) -> int:
 
     try:
         haze_rows, haze_out = dehazing_rows(hazy, ckpts)
-    except (TypeError, WeightsError) as err:  # keywords aecrnet_tiny does not take, a checkpoint that does not fit
+    except (TypeError, ValueError, WeightsError) as err:  # keywords or a method that do not fit, a checkpoint too
         print(f"error: {err}", file=sys.stderr)
         return 2
     low_rows, low_out = low_light_rows(dark, args.data / "zerodce")

@@ -1,0 +1,38 @@
+"""benchmarks/real_photos.py --ckpt: a dehazing try is an AECR-Net with the paper's head or, with the keyword
+``method``, another dehazer's registry network; anything else is refused with a message naming the fix."""
+
+import importlib.util
+
+import mindspore as ms
+import numpy as np
+import pytest
+
+from conftest import REPO
+from course_lib.models import get_method
+from course_lib.weights import WeightsError
+
+spec = importlib.util.spec_from_file_location("real_photos", REPO / "benchmarks" / "real_photos.py")
+real_photos = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(real_photos)
+
+
+def test_a_try_of_another_dehazer_is_loaded_into_its_registry_network(tmp_path):
+    net = get_method("srktdn").build()
+    ms.save_checkpoint(net, str(tmp_path / "srktdn.ckpt"))
+    restore = real_photos.try_restorers([("srktdn try", {"method": "srktdn"}, str(tmp_path / "srktdn.ckpt"))])
+    out = restore["srktdn try"](np.full((32, 48, 3), 0.5, np.float32))
+    assert out.shape == (32, 48, 3) and np.isfinite(out).all()
+
+
+def test_a_try_that_does_not_fit_is_refused(tmp_path):
+    ms.save_checkpoint(get_method("srktdn").build(), str(tmp_path / "srktdn.ckpt"))
+    with pytest.raises(ValueError, match="not a dehazer; choose from"):
+        real_photos.try_restorers([("x", {"method": "espcn"}, str(tmp_path / "srktdn.ckpt"))])
+    with pytest.raises(ValueError, match="apply to aecrnet only"):
+        real_photos.try_restorers(
+            [("x", {"method": "srktdn", "num_feat": 32}, str(tmp_path / "srktdn.ckpt"))]
+        )
+    with pytest.raises(WeightsError, match="do not fit this network"):
+        real_photos.try_restorers(
+            [("x", {}, str(tmp_path / "srktdn.ckpt"))]
+        )  # an srktdn file into aecrnet_tiny
