@@ -106,7 +106,7 @@ RECIPES = {
     # 1,024 px too, 36.43 and below the student alone; docs/csd_lr2e4_try.json: lr 2e-4 with EMA, flat at
     # 34.0 dB held-out; docs/csd_finetune_try.json: 6,000 steps and a last stage at lr 1e-4 with EMA, 36.36,
     # the student alone 36.41)
-    # the 2,500-step edsr pinned (its commit), so the recipe reproduces the shipped csd; curve every 500 steps
+    # the shipped csd's start, the 2,500-step edsr, pinned by its commit (not today's edsr); curve every 500 steps
     "csd": dict(steps=8000, lr=1e-3, batch=8, patch=48, per_photo=8, init="edsr@0be1a09", compare="student_alone",
                 eval_every=500),
     # the paper's tanh head rebuilds every detail through a 4x bottleneck: it first learns to reproduce clear

@@ -448,6 +448,16 @@ def _fake_deb(path, files: dict) -> None:
     path.write_bytes(out)
 
 
+def _pinned_fake_deb(package: str, files: dict, out, monkeypatch) -> None:
+    """A fake ``package`` .deb holding ``files`` in ``out``'s download cache, pinned as the real one is."""
+    deb = out / "_downloads" / pathlib.Path(gp.PACKAGES[package]["url"]).name
+    deb.parent.mkdir()
+    _fake_deb(deb, files)
+    data = deb.read_bytes()
+    monkeypatch.setitem(gp.PACKAGES[package], "size", len(data))
+    monkeypatch.setitem(gp.PACKAGES[package], "sha256", hashlib.sha256(data).hexdigest())
+
+
 def test_get_photos_more_set_keeps_the_photos_and_their_licences(monkeypatch, capsys, tmp_path):
     import json
 
@@ -460,12 +470,7 @@ def test_get_photos_more_set_keeps_the_photos_and_their_licences(monkeypatch, ca
 
     files = {f"./usr/share/backgrounds/{name}.jpg": jpeg(64, 48) for name in gp.LOMIRI}
     files["./usr/share/backgrounds/umang_by_Abhishek_Mudgal.jpg"] = jpeg(64, 48)  # a graphic design: left out
-    deb = tmp_path / "_downloads" / "lomiri-wallpapers-16.04_20.04.0-2_all.deb"
-    deb.parent.mkdir()
-    _fake_deb(deb, files)
-    data = deb.read_bytes()
-    monkeypatch.setitem(gp.PACKAGES["lomiri-wallpapers-16.04"], "size", len(data))
-    monkeypatch.setitem(gp.PACKAGES["lomiri-wallpapers-16.04"], "sha256", hashlib.sha256(data).hexdigest())
+    _pinned_fake_deb("lomiri-wallpapers-16.04", files, tmp_path, monkeypatch)
     assert gp.main(["--set", "more", "--out", str(tmp_path), "--max-side", "32"]) == 0
     pngs = sorted(p.stem for p in tmp_path.glob("*.png"))
     assert pngs == sorted(gp.LOMIRI) and len(pngs) == 13
@@ -490,12 +495,7 @@ def test_get_photos_sharp_set_keeps_the_listed_photos_only(monkeypatch, capsys, 
     files = {f"{folder}/{name}": image(80, 60, "RGBA" if name.endswith(".png") else "RGB") for name in gp.OPENCV}
     files[f"{folder}/baboon.jpg"] = image(80, 60)  # Set14's baboon: left out
     files[f"{folder}/left01.jpg"] = image(80, 60, "L")  # a calibration frame: left out
-    deb = tmp_path / "_downloads" / "opencv-doc_4.6.0+dfsg-12_all.deb"
-    deb.parent.mkdir()
-    _fake_deb(deb, files)
-    data = deb.read_bytes()
-    monkeypatch.setitem(gp.PACKAGES["opencv-doc"], "size", len(data))
-    monkeypatch.setitem(gp.PACKAGES["opencv-doc"], "sha256", hashlib.sha256(data).hexdigest())
+    _pinned_fake_deb("opencv-doc", files, tmp_path, monkeypatch)
     assert gp.main(["--set", "sharp", "--out", str(tmp_path), "--max-side", "40"]) == 0
     pngs = sorted(p.stem for p in tmp_path.glob("*.png"))
     assert pngs == sorted(name.split(".")[0] for name in gp.OPENCV) and len(pngs) == 14

@@ -35,11 +35,16 @@ def commit_weights(repo, data: bytes, sha: str) -> str:
     return git(repo, "rev-parse", "--short", "HEAD")
 
 
+@pytest.fixture
+def repo(tmp_path):
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    git(folder, "init", "-q")
+    return folder
+
+
 @needs_git
-def test_pinned_weights_are_the_files_of_that_commit(tmp_path):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q")
+def test_pinned_weights_are_the_files_of_that_commit(repo, tmp_path):
     old = commit_weights(repo, b"old weights", hashlib.sha256(b"old weights").hexdigest())
     commit_weights(repo, b"new weights", hashlib.sha256(b"new weights").hexdigest())  # the later commit
 
@@ -49,10 +54,7 @@ def test_pinned_weights_are_the_files_of_that_commit(tmp_path):
 
 
 @needs_git
-def test_a_pin_that_does_not_hold_is_one_clear_error(tmp_path):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q")
+def test_a_pin_that_does_not_hold_is_one_clear_error(repo, tmp_path):
     tampered = commit_weights(repo, b"weights", hashlib.sha256(b"other").hexdigest())
     with pytest.raises(ValueError, match="does not match that commit's manifest"):
         recipe.pinned_weights("edsr", tampered, tmp_path / "out", repo=repo)
