@@ -268,6 +268,28 @@ def test_a_training_checkpoint_with_an_average_loads_the_average(tmp_path):
     assert differs  # the average is not the last step's weights
 
 
+def test_an_averaged_checkpoint_of_a_batchnorm_network_keeps_its_running_statistics(tmp_path):
+    """The average covers the trained weights only; BatchNorm's running mean and variance come from the step's
+    checkpoint as they are (the KTDN family's step checkpoints, as real_photos.py --ckpt reads them)."""
+    from mindspore import nn
+
+    from course_lib import weights as course_weights
+
+    def network():
+        return nn.SequentialCell([nn.Conv2d(3, 4, 3, has_bias=True), nn.BatchNorm2d(4), nn.Conv2d(4, 3, 3)])
+
+    fit(network(), REGISTRY["baseline"].loss_fn_factory(), Toy(), steps=3, batch_size=2, ckpt_dir=tmp_path,
+        progress=False, ema=0.5)  # fmt: skip
+    step = sorted(tmp_path.glob("step_*.ckpt"))[-1]
+    params, _ = load_checkpoint(step)
+    net = course_weights.load_file_into(network(), step, "step checkpoint")
+    for p in net.get_parameters():
+        want = params[f"ema.{p.name}"] if f"ema.{p.name}" in params else params[p.name]
+        np.testing.assert_array_equal(p.asnumpy(), want.asnumpy())
+    stats = [p for p in net.get_parameters() if "moving_mean" in p.name]
+    assert stats and f"ema.{stats[0].name}" not in params and np.abs(stats[0].asnumpy()).sum() > 0  # trained stats
+
+
 def test_the_run_lock_never_writes_into_a_hard_link(tmp_path):
     victim = tmp_path / "precious.txt"
     victim.write_text("precious")

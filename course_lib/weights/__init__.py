@@ -100,12 +100,14 @@ def path(method: str) -> Path:
 def read_checkpoint(file) -> dict:
     """``{name: Parameter}`` of a ``.ckpt`` (or of an already loaded ``{name: Parameter}``), float16 entries
     (weights stored at half size) cast to float32. A training checkpoint of a run that kept a moving average of
-    its weights (``fit(..., ema=...)``: entries ``ema.<name>``) gives that average, the weights such a run ships."""
+    its weights (``fit(..., ema=...)``: entries ``ema.<name>``) gives that average, the weights such a run ships,
+    with the entries no average is kept of (BatchNorm's running statistics) as the checkpoint holds them."""
     import mindspore as ms
 
     params = file if isinstance(file, dict) else ms.load_checkpoint(str(file))
     average = {name[len("ema.") :]: p for name, p in params.items() if name.startswith("ema.") and name != "ema.updates"}
-    params = average or params
+    if average:
+        params = {**{name: p for name, p in params.items() if not name.startswith("ema.")}, **average}
     # entries without a dtype (a training checkpoint's metadata string) are kept as they are
     return {name: ms.Parameter(p.astype(ms.float32), name=name) if getattr(p, "dtype", None) == ms.float16 else p
             for name, p in params.items()}  # fmt: skip
