@@ -72,8 +72,8 @@ PHOTOS_SHARP = Path.home() / ".cache" / "course_lib" / "photos_sharp"
 # 'max_shift': HDR brackets move their short and long frames by up to this many pixels (default 1),
 # 'network': keyword arguments of EfficientHDR for the HDR methods (tries of other starts, e.g. merge_skip=True)
 # or of AECRNet for aecrnet / aecrnet_dcp (e.g. num_feat=32),
-# 'pattern_weight': the KTDN family's loss plus this times the error's period-2 pattern
-# (course_lib.losses.stride_pattern: the faint stripes of stride-2 layers in flat haze),
+# 'frequency_weight': the KTDN family's loss plus this times MIMO-UNet's frequency loss
+# (course_lib.losses.frequency: L1 of the error's spectrum, against faint periodic patterns),
 # 'store': 'float16' halves the file (the scores are measured on the stored weights, read back as float32).
 RECIPES = {
     # 2,000 steps on the 512-px photos (2026-11-27): 34.26 dB held-out, Set5 35.11, no curve; now as edsr trains,
@@ -160,7 +160,7 @@ RECIPES = {
 RECIPE_KEYS = ("steps", "lr", "batch", "patch", "per_photo", "loss", "pretrain_steps", "eval_every", "init", "teacher",
                "compare", "colour_weight", "exposure_level", "colour_reference", "tv_weight", "low_light", "haze",
                "more_photos", "sharp_photos", "wallpapers", "large_photos", "max_side", "max_shift", "network",
-               "finetune", "ema", "store", "grad_clip", "pattern_weight")  # fmt: skip
+               "finetune", "ema", "store", "grad_clip", "frequency_weight")  # fmt: skip
 LICENCES = {
     "bundled": "scikit-image and matplotlib sample photos: public domain / Middlebury (course_lib.data.images)",
     "debian": "mate-backgrounds (GPL-2+) and plasma-workspace-wallpapers (LGPL-3, Volna CC-BY-SA-4.0): "
@@ -283,16 +283,15 @@ def loss_for(method, recipe, spec, out: Path):
         loss = zr.make_loss_fn(tv, colour_weight=recipe["colour_weight"], exposure_level=level,
                                colour_reference=reference)  # fmt: skip
         return loss, name
-    if recipe.get("pattern_weight"):
+    if recipe.get("frequency_weight"):
         if method not in KTDN_FAMILY:
-            raise ValueError(f"recipe key 'pattern_weight' is for {', '.join(KTDN_FAMILY)}, not {method}")
+            raise ValueError(f"recipe key 'frequency_weight' is for {', '.join(KTDN_FAMILY)}, not {method}")
         from course_lib import weights
-        from course_lib.losses.stride_pattern import WINDOW
         from course_lib.losses.transfer import transfer_loss_fn
 
-        w = recipe["pattern_weight"]
-        name = f"registry + {w:g} x the error's period-2 pattern ({WINDOW}-px windows)"
-        return transfer_loss_fn(weights.load("ktdn_teacher"), pattern_weight=w), name
+        w = recipe["frequency_weight"]
+        name = f"registry + {w:g} x L1 of the error's spectrum (MIMO-UNet's frequency loss, orthonormal FFT)"
+        return transfer_loss_fn(weights.load("ktdn_teacher"), frequency_weight=w), name
     if recipe.get("loss") == "l1":
         from course_lib.losses.dehaze import aecr_loss_fn
 
@@ -477,7 +476,7 @@ def describe_finetune(finetune: dict) -> str:
     """'lr 0.0001, 96-px crops, EMA 0.999, the 13 further photos' from the ``finetune`` keys."""
     words = {"lr": lambda v: f"lr {v:g}", "patch": lambda v: f"{v}-px crops", "ema": lambda v: f"EMA {v:g}",
              "more_photos": lambda v: "the 13 further photos" if v else "", "batch": lambda v: f"batch {v}",
-             "pattern_weight": lambda v: f"{v:g} x the period-2 pattern error"}  # fmt: skip
+             "frequency_weight": lambda v: f"{v:g} x the frequency loss"}  # fmt: skip
     return ", ".join(w for k, v in finetune.items() if k in words and (w := words[k](v)))
 
 

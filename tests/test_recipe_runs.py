@@ -101,9 +101,9 @@ def test_recipe_photo_keys_choose_the_photo_sets(tmp_path, monkeypatch):
     assert [photo.shape for photo in photos[1:]] == [(16, 24, 3)] * 9
 
 
-def test_pattern_weight_is_for_the_transfer_loss_only(tmp_path):
+def test_frequency_weight_is_for_the_transfer_loss_only(tmp_path):
     from course_lib.models import get_method
 
-    with pytest.raises(ValueError, match="'pattern_weight' is for ktdn, srktdn"):
-        recipe.loss_for("edsr", {"pattern_weight": 1.0}, get_method("edsr"), tmp_path)
-    assert "2 x the period-2 pattern error" in recipe.describe_finetune({"pattern_weight": 2, "lr": 5e-5})
+    with pytest.raises(ValueError, match="'frequency_weight' is for ktdn, srktdn"):
+        recipe.loss_for("edsr", {"frequency_weight": 1.0}, get_method("edsr"), tmp_path)
+    assert "2 x the frequency loss" in recipe.describe_finetune({"frequency_weight": 2, "lr": 5e-5})

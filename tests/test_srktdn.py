@@ -27,7 +27,7 @@ from course_lib.train import predict
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 sys.path.insert(0, str(REFERENCE_DIR))
 import twin_refs  # noqa: E402
-from test_stride_pattern import numpy_pattern_error  # noqa: E402
+from test_frequency_loss import numpy_frequency_l1  # noqa: E402
 
 TOL = twin_refs.TOLERANCE  # 1e-4 max abs
 
@@ -214,8 +214,8 @@ def test_transfer_loss_is_l1_plus_weighted_feature_l1_and_the_teacher_stays_froz
     )
     plain = transfer_loss_fn(None)(student, (hazy, clear)).asnumpy()
     assert abs(float(plain) - np.abs(image - clear.asnumpy()).mean()) < 1e-5
-    with_pattern = transfer_loss_fn(teacher, weight=0.3, pattern_weight=2.0)(student, (hazy, clear)).asnumpy()
-    assert abs(float(with_pattern) - want - 2.0 * numpy_pattern_error(image, clear.asnumpy(), 32)) < 1e-5
+    with_spectrum = transfer_loss_fn(teacher, weight=0.3, frequency_weight=2.0)(student, (hazy, clear)).asnumpy()
+    assert abs(float(with_spectrum) - want - 2.0 * numpy_frequency_l1(image, clear.asnumpy())) < 1e-5
 
 
 @pytest.mark.parametrize("build", [S.ktdn, S.srktdn])

@@ -10,8 +10,8 @@ I the hazy input, J the clear image, F_S the student's transfer feature (the FA 
 frozen teacher's on the clear image. The official code returns the feature for this loss but does not
 publish lambda or the teacher's training; the NTIRE 2021 two-branch recipe uses smooth L1 + 0.01 VGG +
 0.5 (1 - MS-SSIM) for the image term. The course uses L1 for the image term (CPU time) and lambda = 0.1
-(``TRANSFER_WEIGHT``); both are arguments. ``pattern_weight`` adds a course term, the error's period-2 pattern
-(:mod:`course_lib.losses.stride_pattern`), against the faint stripes the stride-2 layers leave in flat haze.
+(``TRANSFER_WEIGHT``); both are arguments. ``frequency_weight`` adds MIMO-UNet's frequency loss
+(:mod:`course_lib.losses.frequency`), a course try against the faint stripes the decoder leaves in flat haze.
 
 Shapes: hazy and clear (N, 3, H, W) float32 in [0, 1], H and W multiples of 32. Networks as in
 :mod:`course_lib.models.srktdn` (``net(x, True) -> (image, transfer)``).
@@ -48,19 +48,19 @@ def freeze(teacher: nn.Cell) -> nn.Cell:
     return teacher
 
 
-def transfer_loss_fn(teacher: nn.Cell | None, weight: float = TRANSFER_WEIGHT, pattern_weight: float = 0.0):
+def transfer_loss_fn(teacher: nn.Cell | None, weight: float = TRANSFER_WEIGHT, frequency_weight: float = 0.0):
     """``loss_fn(net, batch)`` = L1(image) + weight * L1(student transfer feature, teacher's on the clear image)
-    [+ pattern_weight * :func:`~course_lib.losses.stride_pattern.stride_pattern_error` (image, clear)].
+    [+ frequency_weight * :func:`~course_lib.losses.frequency.frequency_l1` (image, clear)].
 
     teacher: a trained teacher (frozen here), or None for the image term alone (the ablation's "without
     transfer"). Raises ValueError at the first call if the two transfer features differ in shape.
     """
-    from .stride_pattern import stride_pattern_error
+    from .frequency import frequency_l1
 
     def image_terms(restored, clear):
         loss = ops.mean(ops.abs(restored - clear))
-        if pattern_weight:
-            loss = loss + pattern_weight * stride_pattern_error(restored, clear)
+        if frequency_weight:
+            loss = loss + frequency_weight * frequency_l1(restored, clear)
         return loss
 
     if teacher is None:
