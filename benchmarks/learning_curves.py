@@ -14,12 +14,16 @@ the recipe recorded curves have no curve and are listed as such.
 ``--tries`` adds the curves of tries that were stopped and not shipped (``docs/*_try.json``: a ``method``, an
 optional ``label``, a ``learning_curve`` of held-out scores by step, ``baselines`` as ``{name: {"test set/metric": value}}``); they
 recorded steps, not wall time, so their panels count steps and are titled "try, not shipped".
+
+A method whose recipe is a last stage on its own earlier weights (``init: 'srktdn@3a5130f'``) is drawn and
+counted with the run it continued: that commit's manifest entry, read from git history (:func:`with_start`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -44,6 +48,47 @@ def panel_data(entry: dict):
         base[name] = {f"{s}/{m}": v for s, d in sets.items() for m, v in d.items()} if all(
             isinstance(d, dict) for d in sets.values()) else dict(sets)  # fmt: skip
     return keys, steps, hours, values, base
+
+
+def own_start(method: str, entry: dict, repo: Path = REPO):
+    """The manifest entry of ``method``'s earlier weights that the recipe's ``init: 'METHOD@COMMIT'`` continued
+    (read from ``repo``'s git history), or None: no such pin, or git cannot read that commit."""
+    name, _, commit = str((entry.get("recipe") or {}).get("init", "")).partition("@")
+    if name != method or not commit:
+        return None
+    try:
+        shown = subprocess.run(["git", "-C", str(repo), "show", f"{commit}:course_lib/weights/manifest.json"],
+                               check=True, capture_output=True, text=True)  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return json.loads(shown.stdout).get(method)
+
+
+def with_start(method: str, entry: dict, repo: Path = REPO) -> dict:
+    """``entry`` joined to the run it continued (:func:`own_start`): the start's learning curve first, this
+    stage's after it (steps and seconds counted on), the wall time summed; the start kept as ``start``."""
+    start = own_start(method, entry, repo)
+    if not start:
+        return entry
+    steps, seconds = start.get("steps", 0), start.get("train_seconds_total", 0.0)
+    later = [{**p, "step": p["step"] + steps, **({"seconds": p["seconds"] + seconds} if "seconds" in p else {})}
+             for p in entry.get("learning_curve") or []]  # fmt: skip
+    return {**entry, "start": start, "learning_curve": list(start.get("learning_curve") or []) + later,
+            "train_seconds_total": seconds + entry.get("train_seconds_total", 0.0)}  # fmt: skip
+
+
+def steps_text(entry: dict) -> str:
+    """'3,000', '1,000 + 3,000' (clear -> clear first), '20,000 + 5,000 fine-tuning', and for a last stage on
+    earlier weights (:func:`with_start`) '1,000 + 3,000 + 1,500 last stage'."""
+    recipe = entry.get("recipe") or {}
+    pretrain = recipe.get("pretrain_steps")  # clear -> clear first: its time is in the total
+    tuning = (recipe.get("finetune") or {}).get("steps", 0)  # a last stage, counted in the entry's steps
+    steps = f"{pretrain:,} + {entry.get('steps', 0):,}" if pretrain else f"{entry.get('steps', '?'):,}"
+    if tuning:
+        steps = f"{entry['steps'] - tuning:,} + {tuning:,} fine-tuning"
+    if entry.get("start"):
+        steps = f"{steps_text(entry['start'])} + {entry.get('steps', 0):,} last stage"
+    return steps
 
 
 def read_try(path: Path) -> tuple[str, dict]:
@@ -89,7 +134,7 @@ def draw(entries: dict, out: Path) -> list:
             textwrap.fill(
                 method
                 if str(entry["steps"]) in method.replace(",", "")
-                else f"{method} ({entry['steps']} steps)",
+                else f"{method} ({steps_text(entry)} steps)",
                 45,
             ),
             fontsize=9,
@@ -119,14 +164,8 @@ def table(entries: dict) -> str:
         core_hours = f"{seconds / 3600 * int(cores.group(1)):.1f}" if cores else "?"
         curve = f"{len(e['learning_curve'])} points" if e.get("learning_curve") else "not recorded"
         machine = e.get("machine", "?").replace(", Linux", "")
-        recipe = e.get("recipe") or {}
-        pretrain = recipe.get("pretrain_steps")  # clear -> clear first: its time is in the total
-        tuning = (recipe.get("finetune") or {}).get("steps", 0)  # a last stage, counted in the entry's steps
-        steps = f"{pretrain:,} + {e.get('steps', 0):,}" if pretrain else f"{e.get('steps', '?'):,}"
-        if tuning:
-            steps = f"{e['steps'] - tuning:,} + {tuning:,} fine-tuning"
         lines.append(
-            f"| `{method}` | {steps} | {seconds / 60:.0f} min | {core_hours} | {curve} | "
+            f"| `{method}` | {steps_text(e)} | {seconds / 60:.0f} min | {core_hours} | {curve} | "
             f"{machine}, {e.get('date', '?')} |"
         )
     total = sum(e.get("train_seconds_total", 0) for e in entries.values())
@@ -178,6 +217,7 @@ def main(argv=None) -> int:
     try:
         for path in args.manifest:
             entries.update(json.loads(path.read_text()))
+        entries = {method: with_start(method, e) for method, e in entries.items()}
         tries = dict(read_try(path) for path in args.tries)
         missing = draw({**entries, **tries}, args.out)
     except (OSError, ValueError) as e:

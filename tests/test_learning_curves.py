@@ -171,3 +171,31 @@ def test_the_student_alone_runs_the_same_stages_as_the_recipe(monkeypatch, tmp_p
     assert [(c["steps"], c["lr"], c["ema"], c["photos"]) for c in calls] == [(6000, 1e-3, None, 3),
                                                                             (1500, 1e-4, 0.999, 4)]  # fmt: skip
     assert calls[0]["ckpt_dir"] != calls[1]["ckpt_dir"]
+
+
+def test_a_last_stage_on_earlier_weights_is_counted_with_the_run_it_continued(tmp_path):
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    repo = tmp_path / "repo"
+    (repo / "course_lib" / "weights").mkdir(parents=True)
+    start = {"steps": 3000, "train_seconds_total": 3600.0, "recipe": {"pretrain_steps": 1000},
+             "learning_curve": [{"step": 3000, "seconds": 3600.0, "haze/psnr": 18.0}]}  # fmt: skip
+    (repo / "course_lib" / "weights" / "manifest.json").write_text(json.dumps({"net": start}))
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "w"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
+    commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], check=True,
+                            capture_output=True, text=True).stdout.strip()  # fmt: skip
+    last = {"steps": 1500, "train_seconds_total": 1800.0, "machine": "Some CPU, 2 cores", "date": "2026-12-07",
+            "recipe": {"init": f"net@{commit}"}, "learning_curve": [{"step": 250, "seconds": 300.0, "haze/psnr": 18.5}]}
+    joined = lc.with_start("net", last, repo)
+    assert [(p["step"], p["seconds"]) for p in joined["learning_curve"]] == [(3000, 3600.0), (3250, 3900.0)]
+    assert lc.table({"net": joined}).splitlines()[2] == (
+        "| `net` | 1,000 + 3,000 + 1,500 last stage | 90 min | 3.0 | 2 points | Some CPU, 2 cores, 2026-12-07 |")
+    assert lc.with_start("other", last, repo) is last  # another method's weights (csd from edsr): not joined
+    assert "start" not in lc.with_start("net", {**last, "recipe": {"init": "net@0000000"}}, repo)  # unknown commit
