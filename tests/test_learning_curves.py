@@ -2,6 +2,10 @@
 
 import importlib.util
 import json
+import shutil
+import subprocess
+
+import pytest
 
 from conftest import REPO
 
@@ -173,14 +177,8 @@ def test_the_student_alone_runs_the_same_stages_as_the_recipe(monkeypatch, tmp_p
     assert calls[0]["ckpt_dir"] != calls[1]["ckpt_dir"]
 
 
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_a_last_stage_on_earlier_weights_is_counted_with_the_run_it_continued(tmp_path):
-    import shutil
-    import subprocess
-
-    import pytest
-
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed")
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
     repo = tmp_path / "repo"
     (repo / "course_lib" / "weights").mkdir(parents=True)
