@@ -36,3 +36,17 @@ def test_a_try_that_does_not_fit_is_refused(tmp_path):
         real_photos.try_restorers(
             [("x", {}, str(tmp_path / "srktdn.ckpt"))]
         )  # an srktdn file into aecrnet_tiny
+
+
+def test_the_pattern_benchmark_finds_a_planted_pattern():
+    found = importlib.util.spec_from_file_location("dehazer_pattern", REPO / "benchmarks" / "dehazer_pattern.py")
+    pattern = importlib.util.module_from_spec(found)
+    found.loader.exec_module(pattern)
+    y, x = np.mgrid[:64, :96]
+    photo = np.repeat((0.3 + 0.4 * (x + y) / 160)[..., None], 3, axis=2)  # smooth: no top band of its own
+    stripes = 0.01 * np.cos(np.pi * x) * np.cos(np.pi * y / 4)  # columns alternate, sign flips every 4 rows
+    peaks = pattern.top_peaks(photo + stripes[..., None], photo, count=1)
+    assert [(abs(fy), abs(fx)) for fy, fx, _ in peaks] == [(0.25, 1.0)] and peaks[0][2] > 100
+    flat = np.full((64, 64, 3), 0.5) + 0.01 * np.cos(np.pi * np.arange(64))[None, :, None]
+    rows, cols, diag = pattern.alternation(flat)
+    assert abs(rows) < 1e-9 and cols == pytest.approx(255 * 0.01) and abs(diag) < 1e-9
