@@ -11,7 +11,8 @@ frozen teacher's on the clear image. The official code returns the feature for t
 publish lambda or the teacher's training; the NTIRE 2021 two-branch recipe uses smooth L1 + 0.01 VGG +
 0.5 (1 - MS-SSIM) for the image term. The course uses L1 for the image term (CPU time) and lambda = 0.1
 (``TRANSFER_WEIGHT``); both are arguments. ``frequency_weight`` adds MIMO-UNet's frequency loss
-(:mod:`course_lib.losses.frequency`), a course try against the faint stripes the decoder leaves in flat haze.
+(:mod:`course_lib.losses.frequency`), a course addition: the last stage of the paper's SRKTDN learns with it
+against the faint stripes its decoder left on flat haze.
 
 Shapes: hazy and clear (N, 3, H, W) float32 in [0, 1], H and W multiples of 32. Networks as in
 :mod:`course_lib.models.srktdn` (``net(x, True) -> (image, transfer)``).
