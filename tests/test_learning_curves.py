@@ -2,10 +2,8 @@
 
 import importlib.util
 import json
-import shutil
-import subprocess
 
-import pytest
+from git_repo import commit_all, needs_git
 
 from conftest import REPO
 
@@ -177,18 +175,14 @@ def test_the_student_alone_runs_the_same_stages_as_the_recipe(monkeypatch, tmp_p
     assert calls[0]["ckpt_dir"] != calls[1]["ckpt_dir"]
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@needs_git
 def test_a_last_stage_on_earlier_weights_is_counted_with_the_run_it_continued(tmp_path):
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
     repo = tmp_path / "repo"
     (repo / "course_lib" / "weights").mkdir(parents=True)
     start = {"steps": 3000, "train_seconds_total": 3600.0, "recipe": {"pretrain_steps": 1000},
              "learning_curve": [{"step": 3000, "seconds": 3600.0, "haze/psnr": 18.0}]}  # fmt: skip
     (repo / "course_lib" / "weights" / "manifest.json").write_text(json.dumps({"net": start}))
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "w"]):
-        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
-    commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], check=True,
-                            capture_output=True, text=True).stdout.strip()  # fmt: skip
+    commit = commit_all(repo)
     last = {"steps": 1500, "train_seconds_total": 1800.0, "machine": "Some CPU, 2 cores", "date": "2026-12-07",
             "recipe": {"init": f"net@{commit}"}, "learning_curve": [{"step": 250, "seconds": 300.0, "haze/psnr": 18.5}]}
     joined = lc.with_start("net", last, repo)

@@ -4,35 +4,18 @@ course's), and one recipe per checkpoint folder."""
 
 import hashlib
 import json
-import shutil
-import subprocess
 
 import pytest
+from git_repo import commit_all, git, needs_git
 from script_loader import load_script
 
 recipe = load_script("train_course_weights")
-needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-
-
-def git(repo, *args):
-    env = {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@t",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@t",
-    }
-    out = subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env)
-    return out.stdout.strip()
-
-
 def commit_weights(repo, data: bytes, sha: str) -> str:
     folder = repo / "course_lib" / "weights"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "edsr.ckpt").write_bytes(data)
     (folder / "manifest.json").write_text(json.dumps({"edsr": {"file": "edsr.ckpt", "sha256": sha}}))
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "weights")
-    return git(repo, "rev-parse", "--short", "HEAD")
+    return commit_all(repo)
 
 
 @pytest.fixture
