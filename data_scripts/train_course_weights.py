@@ -72,7 +72,7 @@ PHOTOS_SHARP = Path.home() / ".cache" / "course_lib" / "photos_sharp"
 # 'max_shift': HDR brackets move their short and long frames by up to this many pixels (default 1),
 # 'network': keyword arguments of EfficientHDR for the HDR methods (tries of other starts, e.g. merge_skip=True)
 # or of AECRNet for aecrnet / aecrnet_dcp (e.g. num_feat=32),
-# 'frequency_weight': the KTDN family's loss plus this times MIMO-UNet's frequency loss
+# 'frequency_weight': the KTDN family's loss (or loss 'l1') plus this times MIMO-UNet's frequency loss
 # (course_lib.losses.frequency: L1 of the error's spectrum, against faint periodic patterns),
 # 'store': 'float16' halves the file (the scores are measured on the stored weights, read back as float32).
 RECIPES = {
@@ -288,19 +288,21 @@ def loss_for(method, recipe, spec, out: Path):
         loss = zr.make_loss_fn(tv, colour_weight=recipe["colour_weight"], exposure_level=level,
                                colour_reference=reference)  # fmt: skip
         return loss, name
-    if recipe.get("frequency_weight"):
-        if method not in KTDN_FAMILY:
-            raise ValueError(f"recipe key 'frequency_weight' is for {', '.join(KTDN_FAMILY)}, not {method}")
+    w = recipe.get("frequency_weight", 0)
+    spectrum = f" + {w:g} x L1 of the error's spectrum (MIMO-UNet's frequency loss, orthonormal FFT)"
+    if w and method not in KTDN_FAMILY and recipe.get("loss") != "l1":
+        raise ValueError(f"recipe key 'frequency_weight' is for {', '.join(KTDN_FAMILY)} and recipes with "
+                         f"loss 'l1', not {method}")  # fmt: skip
+    if w and method in KTDN_FAMILY:
         from course_lib import weights
         from course_lib.losses.transfer import transfer_loss_fn
 
-        w = recipe["frequency_weight"]
-        name = f"registry + {w:g} x L1 of the error's spectrum (MIMO-UNet's frequency loss, orthonormal FFT)"
-        return transfer_loss_fn(weights.load("ktdn_teacher"), frequency_weight=w), name
+        return transfer_loss_fn(weights.load("ktdn_teacher"), frequency_weight=w), "registry" + spectrum
     if recipe.get("loss") == "l1":
         from course_lib.losses.dehaze import aecr_loss_fn
 
-        return aecr_loss_fn(mode="none"), "L1 (the paper's 0.1 CR term left out: 10x the step time)"
+        name = "L1" + (spectrum if w else "") + " (the paper's 0.1 CR term left out: 10x the step time)"
+        return aecr_loss_fn(mode="none", frequency_weight=w), name
     return spec.loss_fn_factory(), "registry"
 
 

@@ -38,3 +38,27 @@ def test_column_stripes_are_one_bin_of_the_spectrum_and_a_match_costs_nothing():
     assert float(frequency_l1(ms.Tensor(target), ms.Tensor(target)).asnumpy()) == 0
     with pytest.raises(ValueError, match="same shape"):
         frequency_l1(ms.Tensor(target), ms.Tensor(target[..., :32]))
+
+
+@pytest.mark.parametrize("mode", ["none", "positive_only"])
+def test_aecr_loss_adds_the_weighted_frequency_term_to_its_l1(mode):
+    from mindspore import nn
+
+    from course_lib.losses.dehaze import aecr_loss_fn
+
+    class Features(nn.Cell):  # a stand-in for VGG: five maps, the image itself at every level
+        def construct(self, x):
+            return (x, x, x, x, x)
+
+    class Halve(nn.Cell):
+        def construct(self, x):
+            return x * 0.5
+
+    rng = np.random.default_rng(2)
+    hazy, clear = rng.random((2, 3, 16, 16), np.float32), rng.random((2, 3, 16, 16), np.float32)
+    batch = (ms.Tensor(hazy), ms.Tensor(clear))
+    plain = float(aecr_loss_fn(Features(), mode=mode)(Halve(), batch).asnumpy())
+    with_spectrum = float(aecr_loss_fn(Features(), mode=mode, frequency_weight=3.0)(Halve(), batch).asnumpy())
+    assert with_spectrum - plain == pytest.approx(3.0 * numpy_frequency_l1(hazy * 0.5, clear), rel=1e-4)
+    if mode == "none":
+        assert plain == pytest.approx(np.abs(hazy * 0.5 - clear).mean(), rel=1e-5)

@@ -84,9 +84,11 @@ def test_recipe_photo_keys_choose_the_photo_sets(tmp_path, monkeypatch):
     assert [photo.shape for photo in photos[1:]] == [(16, 24, 3)] * 9
 
 
-def test_frequency_weight_is_for_the_transfer_loss_only(tmp_path):
+def test_frequency_weight_is_for_the_transfer_loss_and_plain_l1_only(tmp_path):
     from course_lib.models import get_method
 
-    with pytest.raises(ValueError, match="'frequency_weight' is for ktdn, srktdn"):
+    with pytest.raises(ValueError, match="'frequency_weight' is for ktdn, srktdn.* and recipes with loss 'l1'"):
         recipe.loss_for("edsr", {"frequency_weight": 1.0}, get_method("edsr"), tmp_path)
+    _, name = recipe.loss_for("aecrnet", {"loss": "l1", "frequency_weight": 2}, get_method("aecrnet"), tmp_path)
+    assert name.startswith("L1 + 2 x L1 of the error's spectrum")
     assert "2 x the frequency loss" in recipe.describe_finetune({"frequency_weight": 2, "lr": 5e-5})

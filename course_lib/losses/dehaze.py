@@ -27,7 +27,7 @@ from .contrastive import ContrastiveLoss
 MODES = ("full", "positive_only", "none")
 
 
-def aecr_loss_fn(contrastive=None, cr_weight=0.1, mode="full"):
+def aecr_loss_fn(contrastive=None, cr_weight=0.1, mode="full", frequency_weight=0.0):
     """Build ``loss_fn(net, batch)`` for :func:`course_lib.train.fit`, batch = (hazy, clear).
 
     Args:
@@ -37,6 +37,8 @@ def aecr_loss_fn(contrastive=None, cr_weight=0.1, mode="full"):
             Not used when ``mode='none'``.
         cr_weight: beta, the weight of the CR term (0.1).
         mode: 'full', 'positive_only' or 'none' (module docstring).
+        frequency_weight: adds this times :func:`~course_lib.losses.frequency.frequency_l1` (restored, clear),
+            MIMO-UNet's L1 on the error's spectrum (a course addition, against stride-2 checkerboards).
 
     Returns:
         loss_fn(net, batch) -> scalar Tensor, with hazy and clear (N, 3, H, W) float32 in [0, 1];
@@ -44,11 +46,19 @@ def aecr_loss_fn(contrastive=None, cr_weight=0.1, mode="full"):
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    from .frequency import frequency_l1
+
+    def image_terms(restored, clear):
+        loss = ops.mean(ops.abs(restored - clear))
+        if frequency_weight:
+            loss = loss + frequency_weight * frequency_l1(restored, clear)
+        return loss
+
     if mode == "none":
 
         def l1_only(net, batch):
             hazy, clear = batch[0], batch[1]
-            return ops.mean(ops.abs(net(hazy) - clear))
+            return image_terms(net(hazy), clear)
 
         return l1_only
 
@@ -68,7 +78,7 @@ def aecr_loss_fn(contrastive=None, cr_weight=0.1, mode="full"):
     def l1_plus_cr(net, batch):
         hazy, clear = batch[0], batch[1]
         restored = net(hazy)
-        l1 = ops.mean(ops.abs(restored - clear))
+        l1 = image_terms(restored, clear)
         if use_negative:
             cr = contrastive(restored, clear, hazy)  # anchor, positive, negative
         else:
