@@ -20,7 +20,7 @@ per sample, several times the cost of the tiny AECR-Net itself.
 
 from __future__ import annotations
 
-from mindspore import nn, ops
+from mindspore import nn
 
 from .contrastive import ContrastiveLoss
 
@@ -46,19 +46,13 @@ def aecr_loss_fn(contrastive=None, cr_weight=0.1, mode="full", frequency_weight=
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    from .frequency import frequency_l1
-
-    def image_terms(restored, clear):
-        loss = ops.mean(ops.abs(restored - clear))
-        if frequency_weight:
-            loss = loss + frequency_weight * frequency_l1(restored, clear)
-        return loss
+    from .frequency import l1_with_spectrum
 
     if mode == "none":
 
         def l1_only(net, batch):
             hazy, clear = batch[0], batch[1]
-            return image_terms(net(hazy), clear)
+            return l1_with_spectrum(net(hazy), clear, frequency_weight)
 
         return l1_only
 
@@ -78,7 +72,7 @@ def aecr_loss_fn(contrastive=None, cr_weight=0.1, mode="full", frequency_weight=
     def l1_plus_cr(net, batch):
         hazy, clear = batch[0], batch[1]
         restored = net(hazy)
-        l1 = image_terms(restored, clear)
+        l1 = l1_with_spectrum(restored, clear, frequency_weight)
         if use_negative:
             cr = contrastive(restored, clear, hazy)  # anchor, positive, negative
         else:

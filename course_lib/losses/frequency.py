@@ -27,3 +27,12 @@ def frequency_l1(output, target):
         raise ValueError(f"output {output.shape} and target {target.shape} must have the same shape")
     spectrum = ops.rfft2(output - target, norm="ortho")
     return ops.mean(ops.abs(ops.real(spectrum))) + ops.mean(ops.abs(ops.imag(spectrum)))
+
+
+def l1_with_spectrum(output, target, frequency_weight: float = 0.0):
+    """mean |output - target| + ``frequency_weight`` x :func:`frequency_l1`: the image term of the course losses
+    that take the frequency loss (a scalar; (N, C, H, W) tensors of the same shape)."""
+    loss = ops.mean(ops.abs(output - target))
+    if frequency_weight:
+        loss = loss + frequency_weight * frequency_l1(output, target)
+    return loss

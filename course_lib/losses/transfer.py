@@ -56,19 +56,13 @@ def transfer_loss_fn(teacher: nn.Cell | None, weight: float = TRANSFER_WEIGHT, f
     teacher: a trained teacher (frozen here), or None for the image term alone (the ablation's "without
     transfer"). Raises ValueError at the first call if the two transfer features differ in shape.
     """
-    from .frequency import frequency_l1
-
-    def image_terms(restored, clear):
-        loss = ops.mean(ops.abs(restored - clear))
-        if frequency_weight:
-            loss = loss + frequency_weight * frequency_l1(restored, clear)
-        return loss
+    from .frequency import l1_with_spectrum
 
     if teacher is None:
 
         def image_only(net, batch):
             hazy, clear = batch[0], batch[1]
-            return image_terms(net(hazy), clear)
+            return l1_with_spectrum(net(hazy), clear, frequency_weight)
 
         return image_only
     freeze(teacher)
@@ -78,7 +72,7 @@ def transfer_loss_fn(teacher: nn.Cell | None, weight: float = TRANSFER_WEIGHT, f
         restored, feature = net(hazy, True)
         _, target = teacher(clear, True)
         target = ops.stop_gradient(target)
-        return image_terms(restored, clear) + weight * ops.mean(ops.abs(feature - target))
+        return l1_with_spectrum(restored, clear, frequency_weight) + weight * ops.mean(ops.abs(feature - target))
 
     with_transfer.teacher = teacher
     return with_transfer
