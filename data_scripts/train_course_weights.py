@@ -301,11 +301,12 @@ def loss_for(method, recipe, spec, out: Path):
     if w and method not in KTDN_FAMILY and recipe.get("loss") != "l1":
         raise ValueError(f"recipe key 'frequency_weight' is for {', '.join(KTDN_FAMILY)} and recipes with "
                          f"loss 'l1', not {method}")  # fmt: skip
-    if w and method in KTDN_FAMILY:
-        from course_lib import weights
+    if method in KTDN_FAMILY:
         from course_lib.losses.transfer import transfer_loss_fn
 
-        return transfer_loss_fn(weights.load("ktdn_teacher"), frequency_weight=w), "registry" + spectrum
+        teacher, whose = transfer_teacher(recipe, out)
+        name = f"registry (the frozen teacher: {whose})" + (spectrum if w else "")
+        return transfer_loss_fn(teacher, frequency_weight=w), name
     if recipe.get("loss") == "l1":
         from course_lib.losses.dehaze import aecr_loss_fn
 
@@ -362,6 +363,29 @@ def pinned_weights(method: str, commit: str, folder: Path, repo: Path = REPO) ->
     target = folder / f"{method}@{commit}.ckpt"
     target.write_bytes(data)
     return target
+
+
+def transfer_teacher(recipe: dict, out: Path):
+    """The frozen ``ktdn_teacher`` of the KTDN family's transfer loss, as ``init`` finds it: this recipe's run's
+    (``out``/ktdn_teacher.ckpt, trained with the same ``--out``) if there is one, else the shipped course
+    weights; built with the recipe's ``network`` keywords (a wider student's teacher is as wide).
+    Returns (net, where its weights came from)."""
+    import mindspore as ms
+
+    from course_lib import weights
+    from course_lib.models import get_method
+
+    teacher = build_network(get_method("ktdn_teacher"), recipe)
+    local = out / "ktdn_teacher.ckpt"
+    if local.is_file():
+        ms.load_param_into_net(teacher, weights.read_checkpoint(local), strict_load=True)
+        return teacher, str(local)
+    if recipe.get("network"):
+        raise ValueError(f"recipe key 'network' {recipe['network']}: the transfer loss needs a teacher of that "
+                         f"network; train it first into the same --out: train_course_weights.py ktdn_teacher "
+                         f"--set \"network={recipe['network']}\" --out {out}")  # fmt: skip
+    weights.load_into(teacher, "ktdn_teacher")
+    return teacher, "the course weights"
 
 
 def load_init(net, method: str, out: Path) -> None:
@@ -447,14 +471,20 @@ def train_one(method, photos, run_root, out, steps=None, finetune_photos=()):
 
 def build_network(spec, recipe: dict):
     """The registry's network, or with the recipe's ``network`` keywords: EfficientHDR's for the HDR methods,
-    AECRNet's for the AECR-Net methods (a try at another width: ``network={'num_feat': 32}``)."""
+    AECRNet's for the AECR-Net methods (a try at another width: ``network={'num_feat': 32}``), KTDN's for
+    ``ktdn`` and its teacher (a wider decoder: ``network={'planes': (58, 18, 24)}``)."""
     if not recipe.get("network"):
         return spec.build()
     hdr = {"efficient_hdr": "course", "efficient_hdr_teacher": "course_teacher"}
     aecr = {"aecrnet": {}, "aecrnet_dcp": {"head": "dcp_refine"}}
-    if spec.name not in {**hdr, **aecr}:
-        raise ValueError(f"recipe key 'network' is for {', '.join({**hdr, **aecr})}, not {spec.name}")
+    ktdn = ("ktdn", "ktdn_teacher")
+    if spec.name not in {**hdr, **aecr} and spec.name not in ktdn:
+        raise ValueError(f"recipe key 'network' is for {', '.join([*hdr, *aecr, *ktdn])}, not {spec.name}")
     try:
+        if spec.name in ktdn:
+            from course_lib.models import srktdn
+
+            return getattr(srktdn, spec.name)("compact", **recipe["network"])
         if spec.name in aecr:
             from course_lib.models.aecrnet import aecrnet_tiny
 

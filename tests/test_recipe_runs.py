@@ -92,3 +92,22 @@ def test_frequency_weight_is_for_the_transfer_loss_and_plain_l1_only(tmp_path):
     _, name = recipe.loss_for("aecrnet", {"loss": "l1", "frequency_weight": 2}, get_method("aecrnet"), tmp_path)
     assert name.startswith("L1 + 2 x L1 of the error's spectrum")
     assert "2 x the frequency loss" in recipe.describe_finetune({"frequency_weight": 2, "lr": 5e-5})
+
+
+def test_the_transfer_loss_takes_the_runs_own_teacher_as_init_does(tmp_path):
+    import mindspore as ms
+    import numpy as np
+
+    from course_lib.models import get_method
+
+    wide = {"network": {"planes": (58, 18, 24)}}
+    with pytest.raises(ValueError, match="train it first into the same --out"):
+        recipe.transfer_teacher(wide, tmp_path)  # no shipped teacher of that width
+    teacher = recipe.build_network(get_method("ktdn_teacher"), wide)
+    ms.save_checkpoint(teacher, str(tmp_path / "ktdn_teacher.ckpt"))
+    found, whose = recipe.transfer_teacher(wide, tmp_path)
+    assert whose == str(tmp_path / "ktdn_teacher.ckpt")
+    for mine, theirs in zip(teacher.get_parameters(), found.get_parameters()):
+        assert mine.name == theirs.name and np.array_equal(mine.asnumpy(), theirs.asnumpy())
+    with pytest.raises(ValueError, match="'network' is for .*ktdn, ktdn_teacher, not srktdn"):
+        recipe.build_network(get_method("srktdn"), wide)

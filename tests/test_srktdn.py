@@ -188,6 +188,20 @@ def test_decoder_channels_must_divide_through_the_pixel_shuffles():
         S.decoder_channels((32, 96, 100))
 
 
+def test_planes_widen_the_decoder_by_the_pixel_shuffle_arithmetic():
+    # (58, 18, 24) planes: encoder channels 4 x planes = (232, 72, 96); up1 = 96 / 4 = 24, up2 = (24 + 72) / 4 = 24,
+    # full = (24 + 232) / 16 = 16 channels at full size (compact's: 4)
+    net = S.ktdn("compact", planes=(58, 18, 24))
+    assert net.encoder.channels == (232, 72, 96) and net.enhancer.refine1.in_channels == 16
+    teacher = S.ktdn_teacher("compact", planes=(58, 18, 24))
+    assert [p.shape for p in teacher.trainable_params()] == [p.shape for p in net.trainable_params()]
+    x = ms.Tensor(np.random.default_rng(4).uniform(size=(1, 3, 64, 64)).astype(np.float32))
+    net.set_train(False)
+    assert net(x).shape == (1, 3, 64, 64)
+    with pytest.raises(ValueError, match="PixelShuffle"):
+        S.ktdn("compact", planes=(26, 32, 48))  # (104 + 48) / 16 is not whole
+
+
 @pytest.mark.parametrize("kind", ["res2net", "resnet18"])
 def test_teachers_give_the_students_transfer_feature_shape(kind):
     x = ms.Tensor(np.random.default_rng(3).uniform(size=(2, 3, 64, 96)).astype(np.float32))

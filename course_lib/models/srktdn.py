@@ -240,23 +240,32 @@ def _check_config(config):
         raise ValueError(f"config must be one of {CONFIGS}, got {config!r}")
 
 
-def encoder_for(config="compact", kind="res2net"):
-    """The encoder of a configuration: ``kind`` 'res2net' (KTDN) or 'resnet18' (SRKTDN's teacher)."""
+def encoder_for(config="compact", kind="res2net", planes=None):
+    """The encoder of a configuration: ``kind`` 'res2net' (KTDN) or 'resnet18' (SRKTDN's teacher).
+
+    ``planes`` (p4, p8, p16) replaces the configuration's bottleneck planes; the decoder then reaches full size
+    with ((p16 + 4 p8) / 4 + 4 p4) / 16 channels (:func:`decoder_channels`): compact's (10, 18, 24) gives 4,
+    (58, 18, 24) gives 16 (the official network 28). A ValueError if they do not divide through.
+    """
     _check_config(config)
+    settings = dict(_ENCODERS[config], **({"planes": tuple(planes)} if planes is not None else {}))
+    decoder_channels(tuple(4 * p for p in settings["planes"]))
     if kind == "res2net":
-        return Res2NetEncoder(**_ENCODERS[config])
+        return Res2NetEncoder(**settings)
     if kind == "resnet18":  # basic blocks, the Res2Net's output widths so the transfer features match
-        widths = tuple(4 * p for p in _ENCODERS[config]["planes"])
-        return ResNetEncoder(widths, blocks=(2, 2, 2), stem_width=2 * _ENCODERS[config]["stem_width"])
+        widths = tuple(4 * p for p in settings["planes"])
+        return ResNetEncoder(widths, blocks=(2, 2, 2), stem_width=2 * settings["stem_width"])
     raise ValueError(f"encoder kind must be 'res2net' or 'resnet18', got {kind!r}")
 
 
-def ktdn(config="compact", encoder_weights=None, input_skip=False, prior_head=False):
+def ktdn(config="compact", encoder_weights=None, input_skip=False, prior_head=False, planes=None):
     """KTDN dehazing network. ``encoder_weights``: a path to ImageNet Res2Net-101 v1b weights ('official');
-    ``input_skip``: the course variant that learns a correction of its input (:class:`KTDN`)."""
+    ``input_skip``: the course variant that learns a correction of its input (:class:`KTDN`); ``planes``: the
+    encoder's bottleneck planes per stage instead of the configuration's (a wider decoder: see
+    :func:`encoder_for`)."""
     _check_config(config)
     net = KTDN(
-        encoder_for(config),
+        encoder_for(config, planes=planes),
         _ENHANCER[config],
         official_layout=config == "official",
         input_skip=input_skip,
@@ -269,10 +278,11 @@ def ktdn(config="compact", encoder_weights=None, input_skip=False, prior_head=Fa
     return net
 
 
-def ktdn_teacher(config="compact", kind="res2net"):
-    """The teacher (trained clear -> clear): KTDN's architecture, or a ResNet-18-style encoder (``kind``)."""
+def ktdn_teacher(config="compact", kind="res2net", planes=None):
+    """The teacher (trained clear -> clear): KTDN's architecture, or a ResNet-18-style encoder (``kind``);
+    ``planes`` as in :func:`ktdn` (a teacher for a wider student)."""
     _check_config(config)
-    return KTDN(encoder_for(config, kind), _ENHANCER[config], official_layout=config == "official")
+    return KTDN(encoder_for(config, kind, planes), _ENHANCER[config], official_layout=config == "official")
 
 
 def srktdn(config="compact", encoder_weights=None, input_skip=False, prior_head=False):
