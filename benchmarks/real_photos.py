@@ -14,7 +14,8 @@ and mean blue/red ratio of the input, the course weights, the classical gamma 0.
 ``aecrnet_tiny(KEYWORDS)`` (keywords as ``num_feat=32``; ``-`` for none), loaded from ``PATH``, e.g.
 ``--ckpt "aecrnet F=32:num_feat=32:runs/try-aecrnet-f32/out/aecrnet.ckpt"``; with the keyword
 ``method='srktdn'`` (any registered dehazer) the registry's network of that method instead, e.g.
-``--ckpt "srktdn EMA:method='srktdn':runs/srk-ema/srktdn.ckpt"``.
+``--ckpt "srktdn EMA:method='srktdn':runs/srk-ema/srktdn.ckpt"``; for ``ktdn`` also ``planes=(58, 18, 24)``
+(:func:`course_lib.models.srktdn.ktdn`).
 """
 
 from __future__ import annotations
@@ -66,9 +67,14 @@ def try_restorers(ckpts) -> dict:
         method = kw.pop("method", "aecrnet")
         if method not in DEHAZERS:
             raise ValueError(f"--ckpt {label}: method={method!r} is not a dehazer; choose from {', '.join(DEHAZERS)}")
-        if method != "aecrnet" and kw:
-            raise ValueError(f"--ckpt {label}: keywords {kw} apply to aecrnet only; give method= alone")
-        net = aecrnet_tiny(**kw) if method == "aecrnet" else get_method(method).build()
+        if method not in ("aecrnet", "ktdn") and kw:
+            raise ValueError(f"--ckpt {label}: keywords {kw} apply to aecrnet and ktdn only; give method= alone")
+        if method == "ktdn" and kw:  # a try at another width, e.g. planes=(58, 18, 24)
+            from course_lib.models.srktdn import ktdn
+
+            net = ktdn("compact", **kw)
+        else:
+            net = aecrnet_tiny(**kw) if method == "aecrnet" else get_method(method).build()
         net = weights.load_file_into(net, path, f"{path} ({method} {kw or ''})".strip())
         net.set_train(False)
         out[label] = quality.restorer(method, net)

@@ -57,7 +57,8 @@ PHOTOS_LARGE = Path.home() / ".cache" / "course_lib" / "photos1024"
 PHOTOS_MORE = Path.home() / ".cache" / "course_lib" / "photos_more"
 # 14 sharp scenes in focus at every depth, OpenCV's samples (recipe key ``sharp_photos``; get_photos.py --set sharp)
 PHOTOS_SHARP = Path.home() / ".cache" / "course_lib" / "photos_sharp"
-# steps, peak lr (cosine), batch, HR patch, degraded versions per photo; 'loss' overrides the registry's,
+# steps, peak lr (cosine), batch, HR patch, degraded versions per photo; 'loss' overrides the registry's ('l1':
+# the method's L1 terms without its costly perceptual one: AECR-Net's CR, CSD's contrastive term),
 # 'pretrain_steps' trains clear -> clear first (its own cosine schedule), 'eval_every' sets the curve's spacing,
 # 'init' starts from another method's course weights ('edsr@0be1a09': the ones shipped at that commit, read from
 # git history and checked against that commit's manifest), 'teacher' distils from another method's course weights,
@@ -71,7 +72,7 @@ PHOTOS_SHARP = Path.home() / ".cache" / "course_lib" / "photos_sharp"
 # 'ema': the decay of a moving average of the weights (fit's ``ema``): the curve scores it and it is shipped,
 # 'max_shift': HDR brackets move their short and long frames by up to this many pixels (default 1),
 # 'network': keyword arguments of EfficientHDR for the HDR methods (tries of other starts, e.g. merge_skip=True)
-# or of AECRNet for aecrnet / aecrnet_dcp (e.g. num_feat=32),
+# or of AECRNet for aecrnet / aecrnet_dcp (e.g. num_feat=32), or of KTDN for ktdn / ktdn_teacher (planes=...),
 # 'frequency_weight': the KTDN family's loss (or loss 'l1') plus this times MIMO-UNet's frequency loss
 # (course_lib.losses.frequency: L1 of the error's spectrum, against faint periodic patterns),
 # 'store': 'float16' halves the file (the scores are measured on the stored weights, read back as float32).
@@ -307,6 +308,10 @@ def loss_for(method, recipe, spec, out: Path):
         teacher, whose = transfer_teacher(recipe, out)
         name = f"registry (the frozen teacher: {whose})" + (spectrum if w else "")
         return transfer_loss_fn(teacher, frequency_weight=w), name
+    if method == "csd" and recipe.get("loss") == "l1":  # a last stage on large crops: VGG's term is most of a step
+        from course_lib.losses.distill import csd_loss_fn
+
+        return csd_loss_fn(None), "L1 at width 1 + L1 at width 0.25 (CSD without its contrastive term: J-T1)"
     if recipe.get("loss") == "l1":
         from course_lib.losses.dehaze import aecr_loss_fn
 
@@ -521,7 +526,8 @@ def describe_finetune(finetune: dict) -> str:
     """'lr 0.0001, 96-px crops, EMA 0.999, the 13 further photos' from the ``finetune`` keys."""
     words = {"lr": lambda v: f"lr {v:g}", "patch": lambda v: f"{v}-px crops", "ema": lambda v: f"EMA {v:g}",
              "more_photos": lambda v: "the 13 further photos" if v else "", "batch": lambda v: f"batch {v}",
-             "frequency_weight": lambda v: f"{v:g} x the frequency loss"}  # fmt: skip
+             "frequency_weight": lambda v: f"{v:g} x the frequency loss",
+             "loss": lambda v: "L1 only" if v == "l1" else f"loss {v}"}  # fmt: skip
     return ", ".join(w for k, v in finetune.items() if k in words and (w := words[k](v)))
 
 

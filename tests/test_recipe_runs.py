@@ -111,3 +111,22 @@ def test_the_transfer_loss_takes_the_runs_own_teacher_as_init_does(tmp_path):
         assert mine.name == theirs.name and np.array_equal(mine.asnumpy(), theirs.asnumpy())
     with pytest.raises(ValueError, match="'network' is for .*ktdn, ktdn_teacher, not srktdn"):
         recipe.build_network(get_method("srktdn"), wide)
+
+
+def test_loss_l1_gives_csd_its_joint_l1_without_the_contrastive_term(tmp_path):
+    import mindspore as ms
+    import numpy as np
+
+    from course_lib.models import get_method
+
+    spec = get_method("csd")
+    loss_fn, name = recipe.loss_for("csd", {"loss": "l1"}, spec, tmp_path)
+    assert "without its contrastive term" in name
+    net = spec.build()
+    net.set_train(False)
+    rng = np.random.default_rng(5)
+    lr, hr = rng.uniform(size=(2, 3, 12, 12)).astype(np.float32), rng.uniform(size=(2, 3, 24, 24)).astype(np.float32)
+    x = ms.Tensor(lr)
+    expected = sum(np.abs(net(x, w).asnumpy().astype(np.float64) - hr).mean() for w in (0.25, 1.0))
+    assert np.isclose(float(loss_fn(net, (x, ms.Tensor(hr)))), expected, rtol=1e-5)
+    assert recipe.describe_finetune({"patch": 96, "loss": "l1"}) == "96-px crops, L1 only"
