@@ -110,11 +110,13 @@ RECIPES = {
     # 34.0 dB held-out; docs/csd_finetune_try.json: 6,000 steps and a last stage at lr 1e-4 with EMA, 36.36,
     # the student alone 36.41)
     # the shipped csd's start, the 2,500-step edsr, pinned by its commit (not today's edsr); curve every 500 steps.
-    # Then edsr's kind of last stage (lr 1e-4, larger crops, the 13 further photos, EMA), for the student alone too:
-    # Set5 36.95 / 36.51 -> 36.99 / 36.54, the student alone 36.47 -> 36.47 (2026-12-07: 80 min wall, 17 of them paused, the rest beside aecrnet tries)
+    # Then edsr's last stage (5,000 steps at lr 1e-4, 96-px crops, the 13 further photos, EMA), for the student
+    # alone too, without the contrastive term (J-T1; with it a 64-px step took 1.9 s, without it a 96-px step 0.5 s,
+    # both shared): Set5 37.02 / 36.60, the student alone 36.50 (2026-12-07, 47 min shared). With that term
+    # on 64-px crops for 2,000 steps (docs/csd_cr_finetune_try.json): Set5 36.99 / 36.54, the student alone 36.47
     "csd": dict(steps=8000, lr=1e-3, batch=8, patch=48, per_photo=8, init="edsr@0be1a09", compare="student_alone",
-                eval_every=500, finetune=dict(steps=2000, lr=1e-4, patch=64, ema=0.999, more_photos=True,
-                                              eval_every=250)),
+                eval_every=500, finetune=dict(steps=5000, lr=1e-4, patch=96, ema=0.999, more_photos=True,
+                                              eval_every=500, loss="l1")),
     # the paper's tanh head rebuilds every detail through a 4x bottleneck: it first learns to reproduce clear
     # photos (1,000 steps: 16.7 dB held-out, a blur; 4,000: 18.6 dB, still below the prior's 22.1 / 18.7).
     # Tried 2026-12-06 (docs/aecrnet_tanh_curve.json): after 2,000 clear -> clear steps it rebuilt clear photos at

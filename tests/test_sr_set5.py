@@ -28,15 +28,7 @@ def test_bicubic_reproduces_the_published_33_66_db_and_every_network_beats_it(se
 
 
 @needs_set5
-@pytest.mark.parametrize(
-    "label",
-    [
-        "edsr",
-        pytest.param("csd, width 1", marks=pytest.mark.xfail(
-            strict=True, reason="measured 2026-12-07: 36.99 dB, the csd weights trained from an earlier edsr "
-            "(docs/results.md)")),
-    ],
-)  # fmt: skip
+@pytest.mark.parametrize("label", ["edsr", "csd, width 1"])
 def test_full_width_networks_reach_fsrcnns_37_00_db(set5, label):
     assert set5[label]["Set5"] >= 37.00  # FSRCNN, Dong et al. ECCV 2016
 
