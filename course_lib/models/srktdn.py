@@ -35,9 +35,10 @@ conv starts at zero, so the untrained network returns its input and learns only 
 scratch on a CPU for 150 steps, compact SRKTDN reached SSIM 0.81 on the held-out non-homogeneous haze this way.
 ``prior_head=True`` adds the tail's output to the dark channel prior's recovery (the registry's ``ktdn_dcp``,
 ``srktdn_dcp``). The registry's ``ktdn`` and ``srktdn`` are the papers' networks (tail output as is). Compact
-KTDN's decoder reaches full size with only 4 channels (the official 28): its image is a blur (SSIM 0.57 on the
-held-out haze, its clear -> clear teacher 0.62; ``docs/ktdn_tanh_curve.json``). SRKTDN's RCAN branch works at
-full resolution and carries the detail.
+KTDN's decoder reaches full size with only 4 channels (the official 28): its image is a blur (SSIM 0.59-0.62 on the
+held-out haze, its clear -> clear teacher 0.69; ``docs/ktdn_camera_ema_try.json``). With ``planes=(58, 18, 24)``
+the decoder keeps 16 channels: teacher 0.73, student 0.64-0.66 and about 1 dB higher, still below the dark channel
+prior (``docs/ktdn_wide_try.json``). SRKTDN's RCAN branch works at full resolution and carries the detail.
 """
 
 from __future__ import annotations
