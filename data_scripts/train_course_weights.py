@@ -380,22 +380,16 @@ def transfer_teacher(recipe: dict, out: Path):
     (``out``/ktdn_teacher.ckpt, trained with the same ``--out``) if there is one, else the shipped course
     weights; built with the recipe's ``network`` keywords (a wider student's teacher is as wide).
     Returns (net, where its weights came from)."""
-    import mindspore as ms
-
-    from course_lib import weights
     from course_lib.models import get_method
 
     teacher = build_network(get_method("ktdn_teacher"), recipe)
     local = out / "ktdn_teacher.ckpt"
-    if local.is_file():
-        ms.load_param_into_net(teacher, weights.read_checkpoint(local), strict_load=True)
-        return teacher, str(local)
-    if recipe.get("network"):
+    if recipe.get("network") and not local.is_file():
         raise ValueError(f"recipe key 'network' {recipe['network']}: the transfer loss needs a teacher of that "
                          f"network; train it first into the same --out: train_course_weights.py ktdn_teacher "
                          f"--set \"network={recipe['network']}\" --out {out}")  # fmt: skip
-    weights.load_into(teacher, "ktdn_teacher")
-    return teacher, "the course weights"
+    load_init(teacher, "ktdn_teacher", out)
+    return teacher, str(local) if local.is_file() else "the course weights"
 
 
 def load_init(net, method: str, out: Path) -> None:
