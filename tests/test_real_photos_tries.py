@@ -24,11 +24,23 @@ def test_a_try_of_another_dehazer_is_loaded_into_its_registry_network(tmp_path):
     assert out.shape == (32, 48, 3) and np.isfinite(out).all()
 
 
+def test_a_wider_ktdn_try_is_built_with_its_planes(tmp_path):
+    from course_lib.models.srktdn import ktdn
+
+    ms.save_checkpoint(ktdn("compact", planes=(58, 18, 24)), str(tmp_path / "ktdn.ckpt"))
+    kw = {"method": "ktdn", "planes": (58, 18, 24)}
+    restore = real_photos.try_restorers([("wide", kw, str(tmp_path / "ktdn.ckpt"))])
+    out = restore["wide"](np.full((32, 48, 3), 0.5, np.float32))
+    assert out.shape == (32, 48, 3) and np.isfinite(out).all()
+    with pytest.raises(WeightsError, match="do not fit this network"):  # the registry's compact ktdn
+        real_photos.try_restorers([("compact", {"method": "ktdn"}, str(tmp_path / "ktdn.ckpt"))])
+
+
 def test_a_try_that_does_not_fit_is_refused(tmp_path):
     ms.save_checkpoint(get_method("srktdn").build(), str(tmp_path / "srktdn.ckpt"))
     with pytest.raises(ValueError, match="not a dehazer; choose from"):
         real_photos.try_restorers([("x", {"method": "espcn"}, str(tmp_path / "srktdn.ckpt"))])
-    with pytest.raises(ValueError, match="apply to aecrnet only"):
+    with pytest.raises(ValueError, match="apply to aecrnet and ktdn only"):
         real_photos.try_restorers(
             [("x", {"method": "srktdn", "num_feat": 32}, str(tmp_path / "srktdn.ckpt"))]
         )
