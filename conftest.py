@@ -24,6 +24,18 @@ def reference_data() -> Path:
     return REFERENCE_DATA
 
 
+@pytest.fixture(autouse=True)
+def same_random_state_for_every_test():
+    """Every test starts from seed 0, whichever files ran before it on its pytest-xdist worker: with
+    ``--dist loadfile`` that order changes from run to run, and a network's initial weights (MindSpore's global
+    seed) depended on it."""
+    import mindspore as ms
+    import numpy as np
+
+    ms.set_seed(0)
+    np.random.seed(0)
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Free MindSpore cells while their module is alive: at interpreter exit their ``__del__`` prints noise."""
     import gc

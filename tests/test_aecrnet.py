@@ -124,6 +124,17 @@ def np_stub_features(x):
     return [x, pool(x, 2), pool(x, 4), x * x, np.tanh(3 * x)]
 
 
+class Constant(nn.Cell):
+    """Returns the same image whatever the input: the loss of an untrained answer."""
+
+    def __init__(self, image):
+        super().__init__()
+        self.image = ms.Tensor(image)
+
+    def construct(self, x):
+        return self.image
+
+
 class Halve(nn.Cell):
     def construct(self, x):
         return 0.5 * x
@@ -181,4 +192,13 @@ def test_tiny_aecrnet_loss_falls_in_graph_mode(head):
     )
     losses = history.losses
     assert np.isfinite(losses).all()
-    assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:3])  # measured: 0.63 -> 0.43
+    # measured with seed 0: tanh 0.60 -> 0.43, k_estimate 2.64 -> 0.16
+    assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:3])
+    # and below the best constant output (the clear photos' mean), which no learning at all would give
+    constant = np.full_like(clear, clear.mean())
+    best_constant = float(
+        aecr_loss_fn(StubFeatures(), mode="full")(
+            Constant(constant), (ms.Tensor(hazy), ms.Tensor(clear))
+        ).asnumpy()
+    )
+    assert np.mean(losses[-5:]) < 0.8 * best_constant  # measured 0.62
