@@ -1,0 +1,31 @@
+"""benchmarks/dehaze_further_photos.py: the held-out hazes over further photos, scored as scikit-image scores."""
+
+import importlib.util
+
+import numpy as np
+from skimage import data as skdata
+from skimage import metrics as skm
+
+from conftest import REPO
+from course_lib.data import heldout
+
+spec = importlib.util.spec_from_file_location("dehaze_further_photos", REPO / "benchmarks" / "dehaze_further_photos.py")
+further = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(further)
+
+
+def test_scores_are_scikit_images_means_over_both_hazes_of_each_set():
+    clean = (skdata.astronaut()[::8, ::8] / 255.0).astype(np.float32)  # 64 x 64
+    got = further.scores({"input": lambda x: x}, [clean])["input"]
+    for set_name, make in (("homogeneous haze", heldout.uniform_hazes),
+                           ("non-homogeneous haze", heldout.nonhomogeneous_hazes)):  # fmt: skip
+        hazy = [np.clip(h, 0, 1) for _, h in make(clean)]
+        assert len(hazy) == 2
+        expected = np.mean([skm.peak_signal_noise_ratio(clean, h, data_range=1.0) for h in hazy])
+        assert abs(got[set_name]["psnr"] - expected) < 1e-3
+
+
+def test_a_folder_without_photos_is_one_line_and_exit_2(tmp_path, capsys):
+    assert further.main(["--photos", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "get_photos.py --set sharp" in err
