@@ -6,7 +6,7 @@ The held-out sets hold two photos (coffee, chelsea), so one dehazer can lead ano
 script puts the same two uniform and two non-homogeneous hazes (:func:`course_lib.data.heldout.uniform_hazes`,
 :func:`~course_lib.data.heldout.nonhomogeneous_hazes`, fixed seeds) over each photo of ``DIR`` (default: the
 14 sharp OpenCV scenes of ``data_scripts/get_photos.py --set sharp``, which no shipped dehazer's recipe trains
-on), shrunk to 320 px as the held-out photos are, and prints mean PSNR / SSIM of the dark channel prior, every
+on; a dehazer whose manifest lists ``DIR``'s photos is marked "trained on these photos"), shrunk to 320 px as the held-out photos are, and prints mean PSNR / SSIM of the dark channel prior, every
 dehazer with course weights and the tries given with ``--ckpt`` (as in ``benchmarks/real_photos.py``).
 """
 
@@ -43,6 +43,14 @@ def further_photos(folder: Path, max_side: int = 320) -> list:
         img = shrunk(load_image(f), max_side)
         out.append(np.ascontiguousarray(img[: img.shape[0] // 32 * 32, : img.shape[1] // 32 * 32]))
     return out
+
+
+def trained_on(method: str, folder: Path) -> bool:
+    """Whether the shipped ``method``'s last stage trained on the photos of ``folder`` (its manifest's list)."""
+    from course_lib import weights
+
+    photos = weights.manifest().get(method, {}).get("data", {}).get("photos", [])
+    return any(line.endswith(f"/{folder.name}") for line in photos)
 
 
 def scores(restorers: dict, photos: list) -> dict:
@@ -84,6 +92,8 @@ def main(argv=None) -> int:
     except (FileNotFoundError, TypeError, ValueError, WeightsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    seen = [m for m in DEHAZERS if m in restorers and trained_on(m, args.photos)]
+    restorers = {(f"{k} (trained on these photos)" if k in seen else k): v for k, v in restorers.items()}
     table = scores(restorers, photos)
     print(f"| dehazer ({len(photos)} photos of {args.photos.name}, 2 hazes each) | uniform PSNR / SSIM "
           "| non-homogeneous PSNR / SSIM |\n|---|---|---|")
@@ -91,7 +101,8 @@ def main(argv=None) -> int:
         u, nh = by_set["homogeneous haze"], by_set["non-homogeneous haze"]
         print(f"| {name} | {u['psnr']:.2f} / {u['ssim']:.3f} | {nh['psnr']:.2f} / {nh['ssim']:.3f} |")
     if args.json:
-        record = {"command": "python benchmarks/dehaze_further_photos.py " + " ".join(argv or sys.argv[1:]),
+        command = "python benchmarks/dehaze_further_photos.py " + " ".join(argv or sys.argv[1:])
+        record = {"command": command.replace(str(Path.home()), "~"),
                   "photos": f"{len(photos)} from {args.photos.name}", "scores": table}  # fmt: skip
         args.json.write_text(json.dumps(record, indent=1) + "\n")
     return 0

@@ -171,7 +171,8 @@ RECIPES = {
     # columns alternating and changing sign every 8 rows (top band 4.6x the middle band's gain; the average alone,
     # docs/srktdn_ema_try.json: 2.0x; a penalty on 2x2 blocks averaged over 32-px windows: 3.1x at step 500)
     # Once more on plain haze (haze None, init the shipped srktdn, 2,000 steps; docs/srktdn_plain_haze_try.json):
-    # 20.47 / 18.54 dB, but on 14 further photos only +0.4 / +0.04 over these weights (dehaze_further_photos.py)
+    # 20.47 / 18.54 dB, but on 14 further photos only +0.4 / +0.04 over these weights, on 13 landscapes -0.3 on
+    # non-homogeneous haze, where these weights beat the prior (benchmarks/dehaze_further_photos.py)
     "srktdn": dict(steps=1500, lr=5e-5, batch=4, patch=160, per_photo=8, grad_clip=0.5, store="float16",
                    max_side=320, haze="camera", init="srktdn@3a5130f", ema=0.999, eval_every=250, frequency_weight=5),
     # the shipped weights of 2026-11-27 had no curve; scored every 200 steps since 2026-12-07

@@ -29,3 +29,16 @@ def test_a_folder_without_photos_is_one_line_and_exit_2(tmp_path, capsys):
     assert further.main(["--photos", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "get_photos.py --set sharp" in err
+
+
+def test_a_dehazer_is_marked_when_its_manifest_lists_the_folder(monkeypatch):
+    from pathlib import Path
+
+    from course_lib import weights
+
+    listed = {"aecrnet": {"data": {"photos": ["24 photos from ~/.cache/course_lib/photos",
+                                             "13 photos from ~/.cache/course_lib/photos_more"]}}}  # fmt: skip
+    monkeypatch.setattr(weights, "manifest", lambda: listed)
+    assert further.trained_on("aecrnet", Path("/x/photos_more"))
+    assert not further.trained_on("aecrnet", Path("/x/photos_sharp"))
+    assert not further.trained_on("srktdn", Path("/x/photos_more"))
