@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -101,7 +102,7 @@ def main(argv=None) -> int:
         u, nh = by_set["homogeneous haze"], by_set["non-homogeneous haze"]
         print(f"| {name} | {u['psnr']:.2f} / {u['ssim']:.3f} | {nh['psnr']:.2f} / {nh['ssim']:.3f} |")
     if args.json:
-        command = "python benchmarks/dehaze_further_photos.py " + " ".join(argv or sys.argv[1:])
+        command = "python benchmarks/dehaze_further_photos.py " + shlex.join(argv or sys.argv[1:])
         record = {"command": command.replace(str(Path.home()), "~"),
                   "photos": f"{len(photos)} from {args.photos.name}", "scores": table}  # fmt: skip
         args.json.write_text(json.dumps(record, indent=1) + "\n")
