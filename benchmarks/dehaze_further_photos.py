@@ -6,8 +6,9 @@ The held-out sets hold two photos (coffee, chelsea), so one dehazer can lead ano
 script puts the same two uniform and two non-homogeneous hazes (:func:`course_lib.data.heldout.uniform_hazes`,
 :func:`~course_lib.data.heldout.nonhomogeneous_hazes`, fixed seeds) over each photo of ``DIR`` (default: the
 14 sharp OpenCV scenes of ``data_scripts/get_photos.py --set sharp``, which no shipped dehazer's recipe trains
-on; a dehazer whose manifest lists ``DIR``'s photos is marked "trained on these photos"), shrunk to 320 px as the held-out photos are, and prints mean PSNR / SSIM of the dark channel prior, every
-dehazer with course weights and the tries given with ``--ckpt`` (as in ``benchmarks/real_photos.py``).
+on), shrunk to 320 px as the held-out photos are, and prints mean PSNR / SSIM of the dark channel prior, every
+dehazer with course weights (marked "trained on these photos" where its manifest lists ``DIR``) and the tries
+given with ``--ckpt`` (as in ``benchmarks/real_photos.py``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def further_photos(folder: Path, max_side: int = 320) -> list:
 
     files = sorted(folder.glob("*.png"))
     if not files:
-        raise FileNotFoundError(f"no photos in {folder}; run python data_scripts/get_photos.py --set sharp")
+        fix = "run python data_scripts/get_photos.py --set sharp" if folder == SHARP else "give a folder of .png photos"
+        raise FileNotFoundError(f"no .png photos in {folder}; {fix}")
     out = []
     for f in files:
         img = shrunk(load_image(f), max_side)

@@ -25,10 +25,13 @@ def test_scores_are_scikit_images_means_over_both_hazes_of_each_set():
         assert abs(got[set_name]["psnr"] - expected) < 1e-3
 
 
-def test_a_folder_without_photos_is_one_line_and_exit_2(tmp_path, capsys):
+def test_a_folder_without_photos_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
     assert further.main(["--photos", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "get_photos.py --set sharp" in err
+    assert len(err.splitlines()) == 1 and "give a folder of .png photos" in err
+    monkeypatch.setattr(further, "SHARP", tmp_path)  # the default folder, not downloaded yet
+    assert further.main(["--photos", str(tmp_path)]) == 2
+    assert "get_photos.py --set sharp" in capsys.readouterr().err
 
 
 def test_a_dehazer_is_marked_when_its_manifest_lists_the_folder(monkeypatch):
