@@ -45,3 +45,14 @@ def test_a_dehazer_is_marked_when_its_manifest_lists_the_folder(monkeypatch):
     assert further.trained_on("aecrnet", Path("/x/photos_more"))
     assert not further.trained_on("aecrnet", Path("/x/photos_sharp"))
     assert not further.trained_on("srktdn", Path("/x/photos_more"))
+
+
+def test_the_training_photos_are_the_bundled_five_cropped_for_every_dehazer():
+    from course_lib.data import train_images
+
+    photos = further.training_photos()
+    bundled = train_images(max_side=320)
+    assert len(photos) == len(bundled) == 5
+    for got, full in zip(photos, bundled):
+        assert got.shape[0] % 32 == 0 and got.shape[1] % 32 == 0
+        np.testing.assert_array_equal(got, full[: got.shape[0], : got.shape[1]])
