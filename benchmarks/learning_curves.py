@@ -64,22 +64,27 @@ def own_start(method: str, entry: dict, repo: Path = REPO):
     return json.loads(shown.stdout).get(method)
 
 
-def with_start(method: str, entry: dict, repo: Path = REPO) -> dict:
-    """``entry`` joined to the run it continued (:func:`own_start`): the start's learning curve first, this
-    stage's after it (steps and seconds counted on), the wall time summed; the start kept as ``start``."""
-    start = own_start(method, entry, repo)
+def with_start(method: str, entry: dict, repo: Path = REPO, depth: int = 8) -> dict:
+    """``entry`` joined to the run it continued (:func:`own_start`), and that run to the one it continued, up to
+    ``depth`` stages: the start's learning curve first, this stage's after it (steps and seconds counted on), the
+    wall time summed; the start kept as ``start``."""
+    start = own_start(method, entry, repo) if depth > 0 else None
     if not start:
         return entry
-    steps, seconds = start.get("steps", 0), start.get("train_seconds_total", 0.0)
+    start = with_start(method, start, repo, depth - 1)
+    # a joined start counts the steps of all its stages (chain_steps); its own "steps" are its last stage's
+    steps, seconds = start.get("chain_steps", start.get("steps", 0)), start.get("train_seconds_total", 0.0)
     later = [{**p, "step": p["step"] + steps, **({"seconds": p["seconds"] + seconds} if "seconds" in p else {})}
              for p in entry.get("learning_curve") or []]  # fmt: skip
     return {**entry, "start": start, "learning_curve": list(start.get("learning_curve") or []) + later,
-            "train_seconds_total": seconds + entry.get("train_seconds_total", 0.0)}  # fmt: skip
+            "train_seconds_total": seconds + entry.get("train_seconds_total", 0.0),
+            "chain_steps": steps + entry.get("steps", 0)}  # fmt: skip
 
 
 def steps_text(entry: dict) -> str:
     """'3,000', '1,000 + 3,000' (clear -> clear first), '20,000 + 5,000 fine-tuning', and for a last stage on
-    earlier weights (:func:`with_start`) '1,000 + 3,000 + 1,500 last stage'."""
+    earlier weights (:func:`with_start`) '1,000 + 3,000 + 1,500 last stage', for a stage on that one
+    '1,000 + 3,000 + 1,500 last stage + 2,000 last stage'."""
     recipe = entry.get("recipe") or {}
     pretrain = recipe.get("pretrain_steps")  # clear -> clear first: its time is in the total
     tuning = (recipe.get("finetune") or {}).get("steps", 0)  # a last stage, counted in the entry's steps

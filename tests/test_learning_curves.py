@@ -191,3 +191,13 @@ def test_a_last_stage_on_earlier_weights_is_counted_with_the_run_it_continued(tm
         "| `net` | 1,000 + 3,000 + 1,500 last stage | 90 min | 3.0 | 2 points | Some CPU, 2 cores, 2026-12-07 |")
     assert lc.with_start("other", last, repo) is last  # another method's weights (csd from edsr): not joined
     assert "start" not in lc.with_start("net", {**last, "recipe": {"init": "net@0000000"}}, repo)  # unknown commit
+    (repo / "course_lib" / "weights" / "manifest.json").write_text(json.dumps({"net": last}))
+    second = commit_all(repo)  # a further stage on the last stage: the whole chain is counted
+    further = {**last, "steps": 2000, "train_seconds_total": 2400.0, "recipe": {"init": f"net@{second}"},
+               "learning_curve": [{"step": 2000, "seconds": 2400.0, "haze/psnr": 19.0}]}  # fmt: skip
+    chain = lc.with_start("net", further, repo)
+    assert [(p["step"], p["seconds"]) for p in chain["learning_curve"]] == [(3000, 3600.0), (3250, 3900.0),
+                                                                            (6500, 7800.0)]  # fmt: skip
+    assert lc.table({"net": chain}).splitlines()[2] == (
+        "| `net` | 1,000 + 3,000 + 1,500 last stage + 2,000 last stage | 130 min | 4.3 | 3 points "
+        "| Some CPU, 2 cores, 2026-12-07 |")
