@@ -172,7 +172,7 @@ RECIPES = {
     # rows: top band 4.6x the middle band's gain; the average alone, docs/srktdn_ema_try.json: 2.0x; a penalty on
     # 2x2 blocks averaged over 32-px windows: 3.1x at step 500). The second, since 2026-12-07, trains on the plain
     # haze with 64 hazes of each photo instead of 8: SyntheticPairs makes per_photo x photos hazy images once,
-    # so at 8 the network saw each of 232 clouds and airlights about 35 times and learnt them, not haze. With 8
+    # so at 8 the network saw each of 232 clouds and airlights about 35 times and could learn them, not haze. With 8
     # (docs/srktdn_plain_haze_try.json) it reached 20.47 / 18.54 dB on the held-out photos but gained only
     # +0.4 / +0.04 dB on 14 further photos and lost 0.3 on 13 landscapes; with 64, 20.62 / 18.84 (the prior:
     # 22.14 / 18.70) and +1.1 / +0.6 and +1.5 / +0.8 dB there (benchmarks/dehaze_further_photos.py)
