@@ -64,7 +64,8 @@ PHOTOS_SHARP = Path.home() / ".cache" / "course_lib" / "photos_sharp"
 # git history and checked against that commit's manifest), 'teacher' distils from another method's course weights,
 # 'compare': 'student_alone' trains the same student without its teacher (same init, steps and batches),
 # 'colour_weight' / 'exposure_level' set Zero-DCE's loss weights (course_lib.losses.zero_reference),
-# 'haze': 'camera' trains dehazers on course_lib.data.degrade.camera_haze (noise, JPEG, denser clouds),
+# 'haze': 'camera' trains dehazers on course_lib.data.degrade.camera_haze (noise, JPEG, denser clouds), 'noisy' on
+# noisy_haze (the course's haze, then the same noise and JPEG),
 # 'more_photos' adds the 13 photos of get_photos.py --set more (PHOTOS_MORE), 'sharp_photos' the 14 sharp scenes of
 # --set sharp (PHOTOS_SHARP), 'wallpapers': False leaves the 24 Debian wallpapers out (the bundled five stay),
 # 'finetune': a last stage after 'steps' (its own keys override the recipe's: steps, lr, patch, ema,
@@ -182,6 +183,7 @@ RECIPES = {
     "aecrnet_dcp": dict(steps=1600, lr=2e-4, batch=4, patch=112, per_photo=20, grad_clip=0.5, max_side=256,
                         eval_every=200),
 }
+HAZES = ("camera", "noisy", None)  # None: the course's haze (the held-out sets')
 RECIPE_KEYS = ("steps", "lr", "batch", "patch", "per_photo", "loss", "pretrain_steps", "eval_every", "init", "teacher",
                "compare", "colour_weight", "exposure_level", "colour_reference", "tv_weight", "low_light", "haze",
                "more_photos", "sharp_photos", "wallpapers", "large_photos", "max_side", "max_shift", "network",
@@ -272,6 +274,8 @@ def make_data(spec, photos, recipe, seed=0, identity=False):
     degrade_fn, lq_only = synthetic_degradation(spec)
     if recipe.get("haze") == "camera":  # denser, patchier haze with sensor noise and JPEG (real photos')
         from course_lib.data.degrade import camera_haze as degrade_fn
+    if recipe.get("haze") == "noisy":  # the course's haze, then sensor noise and JPEG
+        from course_lib.data.degrade import noisy_haze as degrade_fn
     if recipe.get("low_light") == "short exposure":  # dark photos as real short exposures: no gamma
         from functools import partial
 
@@ -516,10 +520,13 @@ def recipe_setting(text: str):
     if not sep or key not in RECIPE_KEYS:
         raise argparse.ArgumentTypeError(f"--set {text!r}: give KEY=VALUE with KEY one of {', '.join(RECIPE_KEYS)}")
     try:
-        return key, ast.literal_eval(value)
+        parsed = ast.literal_eval(value)
     except (ValueError, SyntaxError):
         raise argparse.ArgumentTypeError(f"--set {text!r}: VALUE must be a Python literal (2e-4, True, 'camera', "
                                          "{'merge_skip': True}), or None to drop the key") from None
+    if key == "haze" and parsed not in HAZES:
+        raise argparse.ArgumentTypeError(f"--set {text!r}: haze must be one of {', '.join(map(repr, HAZES))}")
+    return key, parsed
 
 
 def finetune_recipe(recipe: dict) -> dict:

@@ -413,6 +413,7 @@ def test_the_recipe_writes_into_its_output_folder_and_never_into_the_package(tmp
         (["espcn", "--steps", "0"], "", "--steps must be between 1"),
         (["espcn", "--set", "learning_rate=1e-3"], "", "give KEY=VALUE with KEY one of"),
         (["espcn", "--set", "lr=fast"], "", "VALUE must be a Python literal"),
+        (["srktdn", "--set", "haze='nosiy'"], "", "haze must be one of 'camera', 'noisy'"),
         (["espcn", "--install", "--set", "lr=1e-3", "--out", str(out)], "", "--set changes a training run"),
     ):
         import os

@@ -145,3 +145,19 @@ def test_camera_haze_brightens_towards_the_airlight_and_adds_noise():
     # the noise: pixel-to-pixel differences well above the smooth scene's own (sigma drawn in 0-0.02, then JPEG)
     rough = [np.abs(np.diff(degrade.camera_haze(clean, np.random.default_rng(s)), axis=1)).mean() for s in range(12)]
     assert np.max(rough) > 3 * np.abs(np.diff(clean, axis=1)).mean()
+
+
+def test_noisy_haze_is_the_course_haze_plus_camera_noise():
+    clean = _smooth()
+    for seed in range(8):
+        plain = degrade.random_haze(clean, np.random.default_rng(seed))  # draws the same haze first
+        noisy = degrade.noisy_haze(clean, np.random.default_rng(seed))
+        assert noisy.shape == clean.shape and 0 <= noisy.min() and noisy.max() <= 1
+        np.testing.assert_allclose(noisy * 255, np.round(noisy * 255), atol=1e-4)
+        # same clouds and airlight: the mean moves by less than a level or two, the residual is noise + JPEG,
+        # at most sigma 0.02 plus 8-bit and block error
+        assert abs(noisy.mean() - plain.mean()) < 2 / 255
+        assert np.std(noisy - plain) < 0.03
+    residual = [np.std(degrade.noisy_haze(clean, np.random.default_rng(s)) - degrade.random_haze(clean, np.random.default_rng(s)))
+                for s in range(8)]
+    assert max(residual) > 0.005  # noise was added (sigma up to 0.02)

@@ -160,8 +160,20 @@ def camera_haze(clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     else:
         hazy = nonhomogeneous_haze(clean, depth, rng, t_mean=t_mean, airlight=a, tint=float(rng.uniform(0, 0.1)),
                                    spread=float(rng.uniform(0.5, 1.5)))  # fmt: skip
-    noisy = hazy + rng.normal(0.0, rng.uniform(0.0, 0.02), hazy.shape)
+    return camera_noise(hazy, rng)
+
+
+def camera_noise(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Sensor noise (Gaussian, sigma drawn in 0-0.02) then JPEG (quality 60-95): what a camera adds after
+    the scene. ``(H, W, 3)`` float32 in [0, 1], 8-bit levels."""
+    noisy = img + rng.normal(0.0, rng.uniform(0.0, 0.02), img.shape)
     return jpeg(noisy, int(rng.integers(60, 96)))
+
+
+def noisy_haze(clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """:func:`random_haze` (the course's haze, as the held-out sets have it) followed by :func:`camera_noise`:
+    the same clouds and airlights, recorded as a camera would. ``(H, W, 3)`` float32 in [0, 1], 8-bit levels."""
+    return camera_noise(random_haze(clean, rng), rng)
 
 
 def depth_prior(
