@@ -159,10 +159,11 @@ RECIPES = {
     # the papers' networks (tanh tail, no prior): KTDN starts from its clear -> clear teacher (same network), the
     # two-branch network learns clear -> clear first; then dehazing with the transfer loss. Compact KTDN's decoder
     # reaches full size with 4 channels: tried 2026-12-06, flat at 17.1 / 15.7 dB, SSIM 0.57 after 500 steps (its
-    # teacher rebuilds clear photos at SSIM 0.62; docs/ktdn_tanh_curve.json). Tried since (2026-12-07, about 2.4 h in
+    # teacher rebuilds clear photos at SSIM 0.62; docs/ktdn_tanh_curve.json). Tried since (2026-12-07, about 3.2 h in
     # all): on camera_haze with 5 x the frequency loss at lr 2e-4 (swinging, docs/ktdn_camera_try.json) and at 1e-4
     # with EMA (flat at 17.6 / 16.7, docs/ktdn_camera_ema_try.json); with a decoder 16 channels wide and its own
-    # teacher (network={'planes': (58, 18, 24)}: 18.6 / 17.5, docs/ktdn_wide_try.json). No course weights.
+    # teacher (network={'planes': (58, 18, 24)}: 18.6 / 17.5, docs/ktdn_wide_try.json); the same on plain haze with 64
+    # hazes of each photo, what lifted srktdn (18.2 / 17.2, flat; docs/ktdn_wide_pp64_try.json). No course weights.
     # SRKTDN's full-resolution RCAN branch carries the detail; it trains on camera_haze for real photos
     "ktdn": dict(steps=4000, lr=2e-4, batch=4, patch=160, per_photo=8, grad_clip=0.5, store="float16", max_side=320,
                  init="ktdn_teacher"),
