@@ -177,7 +177,8 @@ RECIPES = {
     # so at 8 the network saw each of 232 clouds and airlights about 35 times and could learn them, not haze. With 8
     # (docs/srktdn_plain_haze_try.json) it reached 20.47 / 18.54 dB on the held-out photos but gained only
     # +0.4 / +0.04 dB on 14 further photos and lost 0.3 on 13 landscapes; with 64, 20.62 / 18.84 (the prior:
-    # 22.14 / 18.70) and +1.1 / +0.6 and +1.5 / +0.8 dB there (benchmarks/dehaze_further_photos.py)
+    # 22.14 / 18.70) and +1.1 / +0.6 and +1.5 / +0.8 dB there (benchmarks/dehaze_further_photos.py). It draws faint
+    # streaks on real fog; with haze='noisy' they go, but it ends at 20.14 / 18.49 (docs/srktdn_noisy_try.json)
     "srktdn": dict(steps=2000, lr=5e-5, batch=4, patch=160, per_photo=64, grad_clip=0.5, store="float16",
                    max_side=320, init="srktdn@416b301", ema=0.999, eval_every=250, frequency_weight=5),
     # the shipped weights of 2026-11-27 had no curve; scored every 200 steps since 2026-12-07
