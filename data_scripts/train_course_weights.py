@@ -185,7 +185,8 @@ RECIPES = {
     "aecrnet_dcp": dict(steps=1600, lr=2e-4, batch=4, patch=112, per_photo=20, grad_clip=0.5, max_side=256,
                         eval_every=200),
 }
-HAZES = ("camera", "noisy", None)  # None: the course's haze (the held-out sets')
+# recipe key 'haze' -> course_lib.data.degrade's function; without the key, the course's haze (the held-out sets')
+HAZES = {"camera": "camera_haze", "noisy": "noisy_haze"}
 RECIPE_KEYS = ("steps", "lr", "batch", "patch", "per_photo", "loss", "pretrain_steps", "eval_every", "init", "teacher",
                "compare", "colour_weight", "exposure_level", "colour_reference", "tv_weight", "low_light", "haze",
                "more_photos", "sharp_photos", "wallpapers", "large_photos", "max_side", "max_shift", "network",
@@ -274,10 +275,10 @@ def make_data(spec, photos, recipe, seed=0, identity=False):
         )
 
     degrade_fn, lq_only = synthetic_degradation(spec)
-    if recipe.get("haze") == "camera":  # denser, patchier haze with sensor noise and JPEG (real photos')
-        from course_lib.data.degrade import camera_haze as degrade_fn
-    if recipe.get("haze") == "noisy":  # the course's haze, then sensor noise and JPEG
-        from course_lib.data.degrade import noisy_haze as degrade_fn
+    if recipe.get("haze"):  # camera: denser, patchier haze with sensor noise and JPEG; noisy: the course's, then those
+        from course_lib.data import degrade
+
+        degrade_fn = getattr(degrade, HAZES[recipe["haze"]])
     if recipe.get("low_light") == "short exposure":  # dark photos as real short exposures: no gamma
         from functools import partial
 
@@ -526,8 +527,8 @@ def recipe_setting(text: str):
     except (ValueError, SyntaxError):
         raise argparse.ArgumentTypeError(f"--set {text!r}: VALUE must be a Python literal (2e-4, True, 'camera', "
                                          "{'merge_skip': True}), or None to drop the key") from None
-    if key == "haze" and parsed not in HAZES:
-        raise argparse.ArgumentTypeError(f"--set {text!r}: haze must be one of {', '.join(map(repr, HAZES))}")
+    if key == "haze" and parsed is not None and parsed not in HAZES:
+        raise argparse.ArgumentTypeError(f"--set {text!r}: haze must be one of {', '.join(map(repr, HAZES))} or None")
     return key, parsed
 
 

@@ -27,8 +27,8 @@ NOT_YET: dict = {
     "ktdn": "the paper's network (its own tanh tail, no prior inside) has no course weights: about 3.2 CPU-hours "
     "of tries, at the compact size and with a decoder four times wider, on camera haze and on 64 plain hazes of "
     "each photo, stay blurs below the dark channel prior (at best 18.6 / 17.5 dB on uniform / non-homogeneous "
-    "haze against 22.1 / 18.7; docs/ktdn_*_try.json); use srktdn (the paper's two-branch network) or ktdn_dcp (the course variant that "
-    "corrects the dark channel prior), or train it with python data_scripts/train_course_weights.py ktdn",
+    "haze against 22.1 / 18.7; docs/ktdn_*_try.json); use srktdn (the paper's two-branch network) or ktdn_dcp "
+    "(the course variant that corrects the dark channel prior), or train it with python data_scripts/train_course_weights.py ktdn",
 }
 
 
