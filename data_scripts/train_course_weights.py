@@ -65,7 +65,7 @@ PHOTOS_SHARP = Path.home() / ".cache" / "course_lib" / "photos_sharp"
 # 'compare': 'student_alone' trains the same student without its teacher (same init, steps and batches),
 # 'colour_weight' / 'exposure_level' set Zero-DCE's loss weights (course_lib.losses.zero_reference),
 # 'haze': 'camera' trains dehazers on course_lib.data.degrade.camera_haze (noise, JPEG, denser clouds), 'noisy' on
-# noisy_haze (the course's haze, then the same noise and JPEG),
+# noisy_haze (the course's haze, then the same noise and JPEG), 'sometimes_noisy' on sometimes_noisy_haze (half of them),
 # 'more_photos' adds the 13 photos of get_photos.py --set more (PHOTOS_MORE), 'sharp_photos' the 14 sharp scenes of
 # --set sharp (PHOTOS_SHARP), 'wallpapers': False leaves the 24 Debian wallpapers out (the bundled five stay),
 # 'finetune': a last stage after 'steps' (its own keys override the recipe's: steps, lr, patch, ema,
@@ -186,7 +186,7 @@ RECIPES = {
                         eval_every=200),
 }
 # recipe key 'haze' -> course_lib.data.degrade's function; without the key, the course's haze (the held-out sets')
-HAZES = {"camera": "camera_haze", "noisy": "noisy_haze"}
+HAZES = {"camera": "camera_haze", "noisy": "noisy_haze", "sometimes_noisy": "sometimes_noisy_haze"}
 RECIPE_KEYS = ("steps", "lr", "batch", "patch", "per_photo", "loss", "pretrain_steps", "eval_every", "init", "teacher",
                "compare", "colour_weight", "exposure_level", "colour_reference", "tv_weight", "low_light", "haze",
                "more_photos", "sharp_photos", "wallpapers", "large_photos", "max_side", "max_shift", "network",

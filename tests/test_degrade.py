@@ -161,3 +161,18 @@ def test_noisy_haze_is_the_course_haze_plus_camera_noise():
     residual = [np.std(degrade.noisy_haze(clean, np.random.default_rng(s)) - degrade.random_haze(clean, np.random.default_rng(s)))
                 for s in range(8)]
     assert max(residual) > 0.005  # noise was added (sigma up to 0.02)
+
+
+def test_sometimes_noisy_haze_adds_camera_noise_to_about_half():
+    clean = _smooth()
+    noisy = 0
+    for seed in range(40):
+        plain = degrade.random_haze(clean, np.random.default_rng(seed))
+        out = degrade.sometimes_noisy_haze(clean, np.random.default_rng(seed))
+        assert out.shape == clean.shape and 0 <= out.min() and out.max() <= 1
+        if np.array_equal(out, plain):
+            continue  # the clean half: exactly the course's haze
+        noisy += 1
+        assert abs(out.mean() - plain.mean()) < 2 / 255 and np.std(out - plain) < 0.03
+        np.testing.assert_allclose(out * 255, np.round(out * 255), atol=1e-4)  # JPEG: 8-bit levels
+    assert 10 <= noisy <= 30  # a fair coin over 40 draws

@@ -176,6 +176,13 @@ def noisy_haze(clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return camera_noise(random_haze(clean, rng), rng)
 
 
+def sometimes_noisy_haze(clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """:func:`random_haze`, and half the time :func:`camera_noise` on top: clean and camera-recorded versions of
+    the same kinds of haze. ``(H, W, 3)`` float32 in [0, 1]."""
+    hazy = random_haze(clean, rng)
+    return camera_noise(hazy, rng) if rng.uniform() < 0.5 else hazy
+
+
 def depth_prior(
     shape: Tuple[int, int], near: float = 1.0, far: float = 10.0, power: float = 1.5
 ) -> np.ndarray:
