@@ -10,6 +10,10 @@ and mean blue/red ratio of the input, the course weights, the classical gamma 0.
 ``DIR/zerodce/*_official/Epoch99.pth`` are there, the official weights. Prints Markdown tables.
 ``DIR`` defaults to ``../shared/reference_data`` (not shipped: the photos' licences forbid it).
 
+Real fog: the same dehazing numbers on notebook 08's foggy lake (*ColdRipple*, KDE Plasma wallpapers, at 320 px
+and cropped to multiples of 32 as the notebook shows it) when ``data_scripts/get_photos.py`` has downloaded it;
+its smooth fog shows streaks or amplified noise that the NH-HAZE smoke hides.
+
 ``--ckpt LABEL:KEYWORDS:PATH`` adds a dehazing try: an AECR-Net with the paper's head,
 ``aecrnet_tiny(KEYWORDS)`` (keywords as ``num_feat=32``; ``-`` for none), loaded from ``PATH``, e.g.
 ``--ckpt "aecrnet F=32:num_feat=32:runs/try-aecrnet-f32/out/aecrnet.ckpt"``; with the keyword
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -35,6 +40,21 @@ import numpy as np  # noqa: E402
 
 DEHAZERS = ("aecrnet", "ktdn", "srktdn", "aecrnet_dcp", "ktdn_dcp", "srktdn_dcp")  # those with course weights
 LOW_LIGHT = ("zero_dce", "zero_dce_pp")
+MIDDLE = (0.25, 0.5)  # the middle frequencies, fractions of Nyquist (excess_high_frequency_gain's default)
+FOG = ("ColdRipple", 320, 32)  # notebook 08's real fog: photo, longer side, crop multiple
+
+
+def real_fog():
+    """Notebook 08's real fog as ``[image]``, or ``[]`` when the Debian photos are not downloaded."""
+    from course_lib.data import real_photo
+
+    name, side, multiple = FOG
+    try:
+        fog = real_photo(name, side)
+    except FileNotFoundError as err:
+        print(f"note: no real-fog row: {err}", file=sys.stderr)
+        return []
+    return [fog[: fog.shape[0] // multiple * multiple, : fog.shape[1] // multiple * multiple]]
 
 
 def photos(folder: Path, multiple: int = 1):
@@ -83,7 +103,12 @@ def try_restorers(ckpts) -> dict:
 
 def dehazing_rows(hazy, ckpts=()):
     from course_lib import baselines
-    from course_lib.no_reference import excess_high_frequency_gain, high_frequency_ratio, mean_brightness
+    from course_lib.no_reference import (
+        band_energy,
+        excess_high_frequency_gain,
+        high_frequency_ratio,
+        mean_brightness,
+    )
 
     methods = {"input": lambda x: x, "dark channel prior": baselines.dark_channel_prior,
                **course_restorers(DEHAZERS), **try_restorers(ckpts)}  # fmt: skip
@@ -93,8 +118,9 @@ def dehazing_rows(hazy, ckpts=()):
         outputs[name] = outs
         ratios = [high_frequency_ratio(o, x) for o, x in zip(outs, hazy)]
         excess = [excess_high_frequency_gain(o, x) if name != "input" else 1.0 for o, x in zip(outs, hazy)]
+        middle = [band_energy(o, *MIDDLE) / band_energy(x, *MIDDLE) for o, x in zip(outs, hazy)]
         rows[name] = {"hf_ratio_max": round(max(ratios), 3), "hf_ratio_mean": round(float(np.mean(ratios)), 3),
-                      "hf_excess_max": round(max(excess), 3),
+                      "hf_excess_max": round(max(excess), 3), "middle_gain_mean": round(float(np.mean(middle)), 3),
                       "brightness": round(float(np.mean([mean_brightness(o) for o in outs])), 4)}  # fmt: skip
     return rows, outputs
 
@@ -122,13 +148,16 @@ def low_light_rows(dark, official: Path):
     return rows, outputs
 
 
-def figure(path: Path, haze_out, low_out) -> None:
+def figure(path: Path, haze_out, low_out, fog_out=None) -> None:
+    """The first photo of each set through every method, titled by method (real fog: titled as such)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [(k, v[0]) for k, v in haze_out.items()] + [(k, v[0]) for k, v in low_out.items()]
+    rows = [(k, v[0]) for k, v in haze_out.items()]
+    rows += [(f"{k} (real fog)", v[0]) for k, v in (fog_out or {}).items()]
+    rows += [(k, v[0]) for k, v in low_out.items()]
     cols = 4
     fig, axes = plt.subplots((len(rows) + cols - 1) // cols, cols, figsize=(4 * cols, 3.2 * ((len(rows) + 3) // 4)))
     for ax in axes.flat:
@@ -144,7 +173,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "reference_data")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
-    parser.add_argument("--figure", type=Path, default=None, help="also draw the first photo of each set here")
+    parser.add_argument("--figure", type=Path, default=None,
+                        help="also draw the first photo of each set (and the real fog) here")
     parser.add_argument("--ckpt", action="append", default=[], metavar="LABEL:KEYWORDS:PATH",
                         help='also score an AECR-Net try, aecrnet_tiny(KEYWORDS), e.g. '
                         '"aecrnet F=32:num_feat=32:runs/try/out/aecrnet.ckpt" ("-" for no keywords), or with '
@@ -167,19 +197,27 @@ def main(argv=None) -> int:
     except (TypeError, ValueError, WeightsError) as err:  # keywords or a method that do not fit, a checkpoint too
         print(f"error: {err}", file=sys.stderr)
         return 2
+    fog = real_fog()
+    fog_rows, fog_out = dehazing_rows(fog, ckpts) if fog else ({}, {})
     low_rows, low_out = low_light_rows(dark, args.data / "zerodce")
-    print("| dehazer (NH-HAZE, 3 photos) | top-band energy / input's, max | mean | top-band gain / middle gain, max "
-          "| brightness |\n|---|---|---|---|---|")
-    for k, v in haze_rows.items():
-        print(f"| {k} | {v['hf_ratio_max']:.2f} | {v['hf_ratio_mean']:.2f} | {v['hf_excess_max']:.2f} "
-              f"| {v['brightness']:.3f} |")
-    print("\n| low light (DICM, 4 photos) | brightness | blue / red |\n|---|---|---|")
+    for title, rows in (("NH-HAZE, 3 photos", haze_rows), (f"real fog, {FOG[0]}", fog_rows)):
+        if not rows:
+            continue
+        print(f"| dehazer ({title}) | top-band energy / input's, max | mean | middle-band gain, mean "
+              "| top-band gain / middle gain, max | brightness |\n|---|---|---|---|---|---|")
+        for k, v in rows.items():
+            print(f"| {k} | {v['hf_ratio_max']:.2f} | {v['hf_ratio_mean']:.2f} | {v['middle_gain_mean']:.2f} "
+                  f"| {v['hf_excess_max']:.2f} | {v['brightness']:.3f} |")
+        print()
+    print("| low light (DICM, 4 photos) | brightness | blue / red |\n|---|---|---|")
     for k, v in low_rows.items():
         print(f"| {k} | {v['brightness']:.3f} | {v['blue_red']:.3f} |")
     if args.json:
-        args.json.write_text(json.dumps({"real_haze": haze_rows, "real_lowlight": low_rows}, indent=1) + "\n")
+        command = "python benchmarks/real_photos.py " + shlex.join(argv if argv is not None else sys.argv[1:])
+        numbers = {"command": command, "real_haze": haze_rows, "real_fog": fog_rows, "real_lowlight": low_rows}
+        args.json.write_text(json.dumps(numbers, indent=1) + "\n")
     if args.figure:
-        figure(args.figure, haze_out, low_out)
+        figure(args.figure, haze_out, low_out, fog_out)
     return 0
 
 

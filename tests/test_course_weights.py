@@ -168,8 +168,8 @@ def test_the_papers_dehazing_networks_beat_the_dark_channel_prior_on_non_homogen
 
 
 def test_the_papers_srktdn_dehazes():
-    """The paper's two-branch network (tanh tail, no prior; camera_haze, then plain haze) beats the hazy input by
-    3 dB in PSNR and in SSIM on both held-out hazes."""
+    """The paper's two-branch network (tanh tail, no prior; camera_haze, then plain haze, then camera noise on half
+    the hazes) beats the hazy input by 3 dB in PSNR and in SSIM on both held-out hazes."""
     base = quality.baselines("srktdn")["input"]
     ours = quality.score("srktdn", weights.load("srktdn"))
     for kind in ("homogeneous haze", "non-homogeneous haze"):
