@@ -277,7 +277,7 @@ def make_data(spec, photos, recipe, seed=0, identity=False):
         )
 
     degrade_fn, lq_only = synthetic_degradation(spec)
-    if recipe.get("haze"):  # camera: denser, patchier haze with sensor noise and JPEG; noisy: the course's, then those
+    if recipe.get("haze"):  # one of HAZES (the comment at the top of the file says what each makes)
         from course_lib.data import degrade
 
         degrade_fn = getattr(degrade, HAZES[recipe["haze"]])
